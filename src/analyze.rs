@@ -1,0 +1,1 @@
+//! Offline analysis driver (to be written).

@@ -1,0 +1,1 @@
+//! Streaming pcap / pcapng reader (to be written).

@@ -1,0 +1,1 @@
+//! TCP reassembly per flow and direction (to be written).

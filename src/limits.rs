@@ -1,0 +1,1 @@
+//! Resource limits (to be written).

@@ -1,0 +1,1 @@
+//! Rule catalogue and findings (to be written).

@@ -1,0 +1,1 @@
+//! One RTMP connection (to be written).

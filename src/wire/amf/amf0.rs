@@ -1,0 +1,1 @@
+//! AMF0 decoding (to be written).

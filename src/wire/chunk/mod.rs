@@ -1,0 +1,1 @@
+//! Chunk stream decoding (to be written).

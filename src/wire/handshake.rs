@@ -1,0 +1,1 @@
+//! Handshake decoding (to be written).

@@ -1,0 +1,1 @@
+//! Audio and video tag headers (to be written).

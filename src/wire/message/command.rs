@@ -1,0 +1,1 @@
+//! AMF0 command and data messages (to be written).

@@ -1,0 +1,1 @@
+//! Protocol control messages (to be written).

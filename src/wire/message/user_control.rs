@@ -1,0 +1,1 @@
+//! User control events (to be written).
