@@ -1,0 +1,223 @@
+//! Finding chunk framing in bytes whose start is unknown (a capture that begins mid-connection,
+//! or the bytes after a capture gap).
+//!
+//! A position is accepted only when a chain of chunk headers decoded from it, with some chunk
+//! size, stays plausible for [`REQUIRED_HEADERS`] headers and either shows a continuation chunk
+//! exactly where that chunk size puts it, or stays plausible for [`REQUIRED_WITHOUT_EVIDENCE`]
+//! headers. The chunk size is unknown too, so common sizes are tried in turn; a later Set Chunk
+//! Size from the peer corrects a wrong guess, and a wrong guess that breaks framing shows as
+//! another resynchronisation, which is reported.
+
+use super::header::{
+    message_header_len, parse_basic, parse_message_header, Parse, EXTENDED_TIMESTAMP_MARK,
+};
+
+pub(crate) const REQUIRED_HEADERS: usize = 6;
+pub(crate) const REQUIRED_WITHOUT_EVIDENCE: usize = 16;
+
+/// Chunk sizes seen in practice, most common first.
+const CANDIDATE_SIZES: [u32; 13] = [
+    128, 4096, 60000, 65536, 1024, 2048, 8192, 16384, 32768, 256, 512, 1400, 0xFF_FFFF,
+];
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum SyncSearch {
+    /// Framing confirmed at `at` with this chunk size.
+    Found { at: usize, chunk_size: u32 },
+    /// Not enough bytes to decide; the first `discard` bytes can never start a chain.
+    NeedMore { discard: usize },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Chain {
+    Confirmed { evidence: bool },
+    Rejected,
+    Incomplete,
+}
+
+/// Searches `buf` for the first position where chunk framing can be confirmed. With `at_cap`,
+/// chains that run past the end of the window count as failures (the window cannot grow).
+pub(crate) fn find_sync(buf: &[u8], at_cap: bool) -> SyncSearch {
+    for p in 0..buf.len() {
+        if !plausible_start(&buf[p..]) {
+            continue;
+        }
+        let mut weak = None;
+        let mut incomplete = false;
+        for &cs in &CANDIDATE_SIZES {
+            match simulate(&buf[p..], cs) {
+                Chain::Confirmed { evidence: true } => {
+                    return SyncSearch::Found {
+                        at: p,
+                        chunk_size: cs,
+                    }
+                }
+                Chain::Confirmed { evidence: false } => {
+                    weak.get_or_insert(cs);
+                }
+                Chain::Incomplete => incomplete = true,
+                Chain::Rejected => {}
+            }
+        }
+        if incomplete && !at_cap {
+            return SyncSearch::NeedMore { discard: p };
+        }
+        if let Some(cs) = weak {
+            return SyncSearch::Found {
+                at: p,
+                chunk_size: cs,
+            };
+        }
+    }
+    // Keep the last few bytes: a header may begin there.
+    SyncSearch::NeedMore {
+        discard: buf.len().saturating_sub(18),
+    }
+}
+
+/// Whether a message header with these fields looks like real RTMP traffic.
+fn plausible_message(type_id: u8, length: u32, stream_id: Option<u32>) -> bool {
+    let len_ok = match type_id {
+        1 | 2 | 3 | 5 => length == 4,
+        6 => length == 4 || length == 5,
+        4 => (2..=16).contains(&length),
+        15 | 17 | 18 | 20 => (3..=1 << 20).contains(&length),
+        16 | 19 => (14..=1 << 20).contains(&length),
+        8 | 9 => true,
+        22 => length >= 11,
+        _ => false,
+    };
+    let sid_ok = match stream_id {
+        None => true,
+        Some(s) if matches!(type_id, 1 | 2 | 3 | 5 | 6) => s == 0,
+        Some(s) => s <= 0xFFFF,
+    };
+    len_ok && sid_ok
+}
+
+fn plausible_start(b: &[u8]) -> bool {
+    let Some(&b0) = b.first() else { return false };
+    let fmt = b0 >> 6;
+    if fmt > 1 {
+        return false;
+    }
+    let Parse::Done(basic, _) = parse_basic(b) else {
+        return true;
+    };
+    let end = basic.size + message_header_len(fmt);
+    let Some(h) = b.get(basic.size..end) else {
+        return true;
+    };
+    let f = parse_message_header(fmt, h);
+    plausible_message(f.type_id.unwrap_or(0), f.length.unwrap_or(0), f.stream_id)
+}
+
+#[derive(Debug, Clone, Copy)]
+struct SimStream {
+    csid: u32,
+    length: u32,
+    remaining: u32,
+    ext: bool,
+}
+
+fn simulate(b: &[u8], mut cs: u32) -> Chain {
+    let mut streams: Vec<SimStream> = Vec::new();
+    let mut q = 0usize;
+    let mut headers = 0usize;
+    let mut evidence = false;
+    loop {
+        if headers >= REQUIRED_WITHOUT_EVIDENCE || (headers >= REQUIRED_HEADERS && evidence) {
+            return Chain::Confirmed { evidence };
+        }
+        let rest = &b[q.min(b.len())..];
+        let basic = match parse_basic(rest) {
+            Parse::Done(h, _) => h,
+            Parse::Need(_) => return Chain::Incomplete,
+        };
+        if headers == 0 && basic.fmt > 1 {
+            return Chain::Rejected;
+        }
+        let mut hl = basic.size + message_header_len(basic.fmt);
+        let Some(h) = rest.get(basic.size..hl) else {
+            return Chain::Incomplete;
+        };
+        let f = parse_message_header(basic.fmt, h);
+        let idx = streams.iter().position(|s| s.csid == basic.csid);
+        let ext = match f.time_field {
+            Some(t) => t == EXTENDED_TIMESTAMP_MARK,
+            None => idx.is_some_and(|i| streams[i].ext),
+        };
+        if ext {
+            hl += 4;
+        }
+        let (payload, continuation) = match basic.fmt {
+            0 | 1 => {
+                let (ty, len) = (f.type_id.unwrap_or(0), f.length.unwrap_or(0));
+                if !plausible_message(ty, len, f.stream_id) {
+                    return Chain::Rejected;
+                }
+                if idx.is_some_and(|i| streams[i].remaining > 0) {
+                    return Chain::Rejected;
+                }
+                if ty == 1 && len == 4 {
+                    if let Some(v) = rest.get(hl..hl + 4) {
+                        let size = u32::from_be_bytes([v[0], v[1], v[2], v[3]]) & 0x7FFF_FFFF;
+                        if size == 0 {
+                            return Chain::Rejected;
+                        }
+                        // Applies after this message, which fits any chunk size.
+                        let s = SimStream {
+                            csid: basic.csid,
+                            length: len,
+                            remaining: 0,
+                            ext,
+                        };
+                        upsert(&mut streams, idx, s);
+                        q += hl + 4;
+                        headers += 1;
+                        cs = size;
+                        continue;
+                    }
+                    return Chain::Incomplete;
+                }
+                let s = SimStream {
+                    csid: basic.csid,
+                    length: len,
+                    remaining: len,
+                    ext,
+                };
+                upsert(&mut streams, idx, s);
+                (len.min(cs), false)
+            }
+            2 | 3 => {
+                let Some(i) = idx else { return Chain::Rejected };
+                let s = &mut streams[i];
+                if basic.fmt == 3 && s.remaining > 0 {
+                    (s.remaining.min(cs), true)
+                } else if s.remaining > 0 {
+                    return Chain::Rejected;
+                } else {
+                    s.remaining = s.length;
+                    (s.length.min(cs), false)
+                }
+            }
+            _ => return Chain::Rejected,
+        };
+        if let Some(i) = streams.iter().position(|s| s.csid == basic.csid) {
+            streams[i].remaining -= payload;
+        }
+        evidence |= continuation;
+        q += hl + payload as usize;
+        if q > b.len() {
+            return Chain::Incomplete;
+        }
+        headers += 1;
+    }
+}
+
+fn upsert(streams: &mut Vec<SimStream>, idx: Option<usize>, s: SimStream) {
+    match idx {
+        Some(i) => streams[i] = s,
+        None => streams.push(s),
+    }
+}
