@@ -52,6 +52,10 @@ pub struct RawMessage<'a> {
     pub length: u32,
     pub type_id: MessageType,
     pub stream_id: u32,
+    /// True when the chunk stream's type-0 header was never seen (a capture that starts
+    /// mid-stream): the message stream id is then unknown (reported as 0) and the timestamp is
+    /// relative to the first header seen.
+    pub header_inferred: bool,
     /// The message body; empty when it was not kept (see `body_complete`).
     pub payload: &'a [u8],
     /// False when the body was not kept whole: bytes lost in a capture gap, or skipped because
@@ -131,6 +135,7 @@ struct Prev {
     stream_id: u32,
     ext: bool,
     ext_value: u32,
+    inferred: bool,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -147,6 +152,7 @@ struct Partial {
     received: u32,
     keep: bool,
     damaged: bool,
+    inferred: bool,
 }
 
 #[derive(Debug, Default)]
@@ -627,6 +633,8 @@ impl ChunkDecoder {
                 return;
             }
         };
+        // A type-0 header makes everything known again; otherwise inherit.
+        let inferred = h.fmt != 0 && prev.is_none_or(|p| p.inferred);
         let ext_value = h.ext.unwrap_or(prev.map(|p| p.ext_value).unwrap_or(0));
         let (ext_flag, ext_val) = if h.fmt == 3 {
             (
@@ -644,6 +652,7 @@ impl ChunkDecoder {
             stream_id,
             ext: ext_flag,
             ext_value: ext_val,
+            inferred,
         });
 
         let keep = self.in_flight + length as usize <= self.limits.max_in_flight_bytes;
@@ -673,6 +682,7 @@ impl ChunkDecoder {
             received: 0,
             keep,
             damaged: false,
+            inferred,
         });
         if length == 0 {
             self.complete(csid, sink);
@@ -750,6 +760,7 @@ impl ChunkDecoder {
             length: p.length,
             type_id: ty,
             stream_id: p.stream_id,
+            header_inferred: p.inferred,
             payload: if complete { &stream.buf } else { &[] },
             body_complete: complete,
             start_offset: p.start,

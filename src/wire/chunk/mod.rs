@@ -6,7 +6,11 @@
 //! stream id.
 
 mod decoder;
+pub mod encoder;
 pub mod header;
 mod resync;
 
 pub use decoder::{ChunkCounters, ChunkDecoder, ChunkEvent, ChunkLimits, RawMessage};
+
+#[cfg(test)]
+mod tests;
