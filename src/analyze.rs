@@ -1,1 +1,552 @@
-//! Offline analysis driver (to be written).
+//! The offline driver: capture files → flows → sessions → report.
+//!
+//! Memory stays bounded by open flows and in-flight messages: packets are read one at a time,
+//! in-order TCP data is decoded without copying, messages are written out as they complete,
+//! and the offset→frame map of each direction forgets what the decoder no longer needs.
+
+use crate::capture::file::{CaptureError, CaptureReader};
+use crate::capture::tcp::{FlowConfig, FlowTable};
+use crate::capture::{link, FlowEvent, FlowId, Side, TcpAnomaly, Timestamp};
+use crate::limits::Limits;
+use crate::report::{Finding, FindingCounts, FlowReport, FlowTcpStats, InputReport, Location, Place, ReportEvent, ReportWriter, DirectionStats, Summary};
+use crate::rules::{self, Severity};
+use crate::session::{Session, SessionConfig, SessionEvent, Start};
+use crate::wire::{hex_window, Direction, Issue};
+use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::io::{self, Read};
+use std::net::SocketAddr;
+
+/// The default RTMP port.
+pub const RTMP_PORT: u16 = 1935;
+
+/// What to analyse and how.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// TCP ports that carry RTMP (1935 by default).
+    pub ports: Vec<u16>,
+    /// Also find RTMP on any other port by its handshake.
+    pub any_port: bool,
+    pub limits: Limits,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options { ports: vec![RTMP_PORT], any_port: false, limits: Limits::default() }
+    }
+}
+
+/// What an analysis produced, for the exit code.
+#[derive(Debug, Clone, Default)]
+pub struct Outcome {
+    pub summary: Summary,
+    /// Inputs that could not be read at all.
+    pub unreadable: usize,
+    pub inputs: Vec<InputReport>,
+}
+
+/// Bytes kept per direction for evidence windows.
+const RECENT_BYTES: usize = 64 * 1024;
+/// Bytes shown as evidence.
+const EVIDENCE_BYTES: usize = 16;
+
+/// The last bytes of a direction, for evidence excerpts.
+#[derive(Debug)]
+struct Recent {
+    buf: Vec<u8>,
+    /// Stream offset one past the last byte written.
+    end: u64,
+}
+
+impl Recent {
+    fn new() -> Self {
+        Recent { buf: vec![0; RECENT_BYTES], end: 0 }
+    }
+    fn push(&mut self, offset: u64, data: &[u8]) {
+        self.end = offset;
+        let data = if data.len() > RECENT_BYTES { &data[data.len() - RECENT_BYTES..] } else { data };
+        let skip = (offset + (data.len() as u64)).saturating_sub(offset) - data.len() as u64;
+        let mut pos = ((offset + skip) % RECENT_BYTES as u64) as usize;
+        let mut rest = data;
+        while !rest.is_empty() {
+            let n = (RECENT_BYTES - pos).min(rest.len());
+            self.buf[pos..pos + n].copy_from_slice(&rest[..n]);
+            rest = &rest[n..];
+            pos = (pos + n) % RECENT_BYTES;
+        }
+        self.end = offset + data.len() as u64 + skip;
+    }
+    fn window(&self, offset: u64, len: usize) -> Option<Vec<u8>> {
+        let start_avail = self.end.saturating_sub(RECENT_BYTES as u64);
+        if offset < start_avail || offset >= self.end {
+            return None;
+        }
+        let n = len.min((self.end - offset) as usize);
+        Some((0..n).map(|i| self.buf[((offset + i as u64) % RECENT_BYTES as u64) as usize]).collect())
+    }
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Seg {
+    start: u64,
+    end: u64,
+    frame: u64,
+    ts: Timestamp,
+}
+
+struct FlowState {
+    id: u32,
+    client: Side,
+    session: Session,
+    report: FlowReport,
+    segs: [VecDeque<Seg>; 2],
+    recent: [Recent; 2],
+    per_rule: HashMap<&'static str, usize>,
+    done: bool,
+}
+
+impl FlowState {
+    fn dir_of(&self, side: Side) -> Direction {
+        if side == self.client {
+            Direction::ClientToServer
+        } else {
+            Direction::ServerToClient
+        }
+    }
+
+    fn seg_at(&self, dir: Direction, offset: u64) -> Option<Seg> {
+        let segs = &self.segs[dir.index()];
+        let i = segs.partition_point(|s| s.end <= offset);
+        segs.get(i).filter(|s| s.start <= offset).copied()
+    }
+}
+
+/// Runs the analysis of `inputs` (paths, or "-" for standard input) into `writer`.
+pub fn run(inputs: &[String], options: &Options, writer: &mut dyn ReportWriter) -> io::Result<Outcome> {
+    let mut a = Analyzer { options: options.clone(), writer, findings: Vec::new(), flows: Vec::new(), next_flow: 0, summary: Summary::default(), live: HashMap::new() };
+    a.writer.begin()?;
+    let mut outcome = Outcome::default();
+    for (i, name) in inputs.iter().enumerate() {
+        let input = a.run_input(i as u32, name)?;
+        if input.format == "unreadable" {
+            outcome.unreadable += 1;
+        }
+        outcome.inputs.push(input);
+    }
+    a.summary.inputs = inputs.len() as u64;
+    a.summary.flows = a.flows.len() as u64;
+    a.findings.sort_by(|x, y| {
+        (x.location.flow, x.location.direction, x.location.offset, x.rule, x.location.message_index).cmp(&(
+            y.location.flow,
+            y.location.direction,
+            y.location.offset,
+            y.rule,
+            y.location.message_index,
+        ))
+    });
+    a.writer.finish(&outcome.inputs, &a.flows, &a.findings, &a.summary)?;
+    outcome.summary = a.summary.clone();
+    Ok(outcome)
+}
+
+struct Analyzer<'w> {
+    options: Options,
+    writer: &'w mut dyn ReportWriter,
+    findings: Vec<Finding>,
+    flows: Vec<FlowReport>,
+    next_flow: u32,
+    summary: Summary,
+    live: HashMap<FlowId, FlowState>,
+}
+
+fn open_input(name: &str) -> io::Result<Box<dyn Read>> {
+    if name == "-" {
+        Ok(Box::new(io::stdin().lock()))
+    } else {
+        Ok(Box::new(std::fs::File::open(name)?))
+    }
+}
+
+fn rel_time(ts: Timestamp, t0: Timestamp) -> f64 {
+    let d = ts.as_nanos().saturating_sub(t0.as_nanos());
+    d as f64 / 1e9
+}
+
+impl Analyzer<'_> {
+    fn run_input(&mut self, index: u32, name: &str) -> io::Result<InputReport> {
+        let mut report = InputReport {
+            name: name.to_string(),
+            format: "unreadable".into(),
+            packets: 0,
+            bytes: 0,
+            link_types: Vec::new(),
+            tcp_segments: 0,
+            skipped: Default::default(),
+            error: None,
+        };
+        let file = match open_input(name) {
+            Ok(f) => f,
+            Err(e) => {
+                report.error = Some(format!("cannot open: {e}"));
+                return Ok(report);
+            }
+        };
+        let mut reader = match CaptureReader::new(io::BufReader::with_capacity(1 << 20, file)) {
+            Ok(r) => r,
+            Err(e) => {
+                report.error = Some(e.to_string());
+                return Ok(report);
+            }
+        };
+        report.format = reader.format_name().to_string();
+        let ports = if self.options.any_port { None } else { Some(self.options.ports.clone()) };
+        let mut table = FlowTable::new(FlowConfig {
+            ports,
+            max_buffered_bytes_per_direction: self.options.limits.max_out_of_order_bytes,
+            max_flows: self.options.limits.max_flows,
+        });
+        let mut t0: Option<Timestamp> = None;
+        let mut to_ignore: Vec<FlowId> = Vec::new();
+        let mut link_types = std::collections::BTreeSet::new();
+        loop {
+            let packet = match reader.next_packet() {
+                Ok(Some(p)) => p,
+                Ok(None) => break,
+                Err(e) => {
+                    let truncated = matches!(e, CaptureError::Truncated { .. });
+                    report.error = Some(e.to_string());
+                    if truncated {
+                        self.push_finding(None, Issue::new(0, "capture.truncated-file", e.to_string()), None, None);
+                    }
+                    break;
+                }
+            };
+            report.packets += 1;
+            report.bytes += packet.data.len() as u64;
+            link_types.insert(packet.link_type.0);
+            let t0v = *t0.get_or_insert(packet.ts);
+            let frame = packet.frame;
+            let ts = packet.ts;
+            let seg = match link::decode(&packet) {
+                Ok(seg) => seg,
+                Err(skip) => {
+                    self.count_skip(&mut report, &skip, frame);
+                    continue;
+                }
+            };
+            report.tcp_segments += 1;
+            let mut events_ok = Ok(());
+            table.handle_segment(frame, ts, &seg, &mut |ev| {
+                if events_ok.is_ok() {
+                    events_ok = self.on_flow_event(index, ev, t0v, &mut to_ignore);
+                }
+            });
+            events_ok?;
+            for f in to_ignore.drain(..) {
+                table.ignore(f);
+                self.live.remove(&f);
+            }
+        }
+        let t0v = t0.unwrap_or_default();
+        let mut events_ok = Ok(());
+        table.finish(&mut |ev| {
+            if events_ok.is_ok() {
+                events_ok = self.on_flow_event(index, ev, t0v, &mut to_ignore);
+            }
+        });
+        events_ok?;
+        // Close every flow still open, in flow order.
+        let mut ids: Vec<FlowId> = self.live.keys().copied().collect();
+        ids.sort_by_key(|f| self.live[f].id);
+        for f in ids {
+            if let Some(mut st) = self.live.remove(&f) {
+                for d in Direction::BOTH {
+                    st.session.handle_close(d);
+                }
+                self.drain(&mut st, t0v)?;
+                self.close_flow(st)?;
+            }
+        }
+        report.link_types = link_types.into_iter().collect();
+        let stats = table.stats();
+        report.skipped.other_ports = stats.ignored_segments;
+        Ok(report)
+    }
+
+    fn count_skip(&mut self, report: &mut InputReport, skip: &link::Skip, frame: u64) {
+        use link::Skip;
+        let rule = match skip {
+            Skip::NotIp => {
+                report.skipped.not_ip += 1;
+                return;
+            }
+            Skip::NotTcp => {
+                report.skipped.not_tcp += 1;
+                return;
+            }
+            Skip::Fragment { .. } => {
+                report.skipped.ip_fragments += 1;
+                "capture.ip-fragment"
+            }
+            Skip::UnsupportedLink(_) => {
+                report.skipped.unsupported_link += 1;
+                "capture.unsupported-link-type"
+            }
+            _ => {
+                report.skipped.malformed += 1;
+                "capture.malformed-packet"
+            }
+        };
+        let n = self.findings.iter().filter(|f| f.rule == rule && f.location.flow.is_none()).count();
+        if n < self.options.limits.max_findings_per_rule_per_flow {
+            self.push_finding(None, Issue::new(0, rule, format!("frame {frame}: {skip}")), None, Some([frame, frame]));
+        }
+    }
+
+    fn push_finding(&mut self, flow: Option<&mut FlowState>, issue: Issue, dir: Option<Direction>, frames: Option<[u64; 2]>) {
+        let rule = rules::lookup(issue.rule);
+        let severity = rules::severity_of(issue.rule);
+        let f = Finding {
+            rule: issue.rule,
+            severity,
+            title: rule.map(|r| r.title).unwrap_or("(rule missing from the catalogue)"),
+            location: Location { flow: None, direction: dir, offset: dir.map(|_| issue.offset), frames, message_index: None },
+            detail: issue.detail,
+            evidence: None,
+        };
+        let _ = flow;
+        self.summary.findings.add(severity);
+        let _ = self.writer.event(&ReportEvent::Finding(&f));
+        self.findings.push(f);
+    }
+
+    fn on_flow_event(&mut self, input: u32, ev: FlowEvent<'_>, t0: Timestamp, to_ignore: &mut Vec<FlowId>) -> io::Result<()> {
+        match ev {
+            FlowEvent::Open { flow, a, b, syn_seen, frame, .. } => {
+                let ports = &self.options.ports;
+                let (client, roles_from) = if syn_seen {
+                    (Side::A, "syn")
+                } else if ports.contains(&b.port()) && !ports.contains(&a.port()) {
+                    (Side::A, "port")
+                } else if ports.contains(&a.port()) && !ports.contains(&b.port()) {
+                    (Side::B, "port")
+                } else {
+                    (Side::A, "first-sender")
+                };
+                let on_port = ports.contains(&a.port()) || ports.contains(&b.port());
+                if self.options.any_port && !on_port && !syn_seen {
+                    // Without the connection's start there is no handshake to recognise.
+                    to_ignore.push(flow);
+                    return Ok(());
+                }
+                let (c, s): (SocketAddr, SocketAddr) = if client == Side::A { (a, b) } else { (b, a) };
+                let id = self.next_flow;
+                self.next_flow += 1;
+                let start = if syn_seen { Start::Handshake } else { Start::MidStream };
+                let report = FlowReport {
+                    flow: id,
+                    input,
+                    client: c.to_string(),
+                    server: s.to_string(),
+                    roles_from,
+                    start: if syn_seen { "handshake" } else { "mid-stream" },
+                    first_frame: frame,
+                    last_frame: frame,
+                    handshake: None,
+                    c2s: DirectionStats::new(),
+                    s2c: DirectionStats::new(),
+                    tcp: FlowTcpStats { c2s_end: "open", s2c_end: "open", ..Default::default() },
+                    findings: FindingCounts::default(),
+                };
+                let cfg = SessionConfig { chunk: self.options.limits.chunk(), amf: self.options.limits.amf() };
+                let st = FlowState {
+                    id,
+                    client,
+                    session: Session::new(cfg, start),
+                    report,
+                    segs: [VecDeque::new(), VecDeque::new()],
+                    recent: [Recent::new(), Recent::new()],
+                    per_rule: HashMap::new(),
+                    done: false,
+                };
+                self.live.insert(flow, st);
+                if self.options.any_port && !on_port {
+                    // Decided at the first client byte.
+                    if let Some(st) = self.live.get_mut(&flow) {
+                        st.report.roles_from = "syn";
+                    }
+                }
+                let st = &self.live[&flow];
+                self.writer.event(&ReportEvent::FlowOpen(&st.report))?;
+            }
+            FlowEvent::Data { flow, side, offset, data, frame, ts } => {
+                let Some(mut st) = self.live.remove(&flow) else { return Ok(()) };
+                let dir = st.dir_of(side);
+                if self.options.any_port && st.report.c2s.bytes == 0 && dir == Direction::ClientToServer && offset == 0 {
+                    let on_port = {
+                        let p = |s: &str| s.rsplit(':').next().and_then(|p| p.parse::<u16>().ok());
+                        [p(&st.report.client), p(&st.report.server)].iter().flatten().any(|p| self.options.ports.contains(p))
+                    };
+                    if !on_port && !matches!(data.first(), Some(3 | 6 | 8 | 9)) {
+                        to_ignore.push(flow);
+                        self.next_flow = self.next_flow.max(st.id + 1);
+                        return Ok(());
+                    }
+                }
+                st.report.last_frame = frame;
+                st.report.dir_mut(dir).bytes += data.len() as u64;
+                st.segs[dir.index()].push_back(Seg { start: offset, end: offset + data.len() as u64, frame, ts });
+                st.recent[dir.index()].push(offset, data);
+                st.session.handle_bytes(dir, data);
+                self.drain(&mut st, t0)?;
+                self.prune(&mut st, dir);
+                self.live.insert(flow, st);
+            }
+            FlowEvent::Gap { flow, side, len, frame, .. } => {
+                let Some(mut st) = self.live.remove(&flow) else { return Ok(()) };
+                let dir = st.dir_of(side);
+                st.report.last_frame = frame;
+                st.report.tcp.gaps += 1;
+                st.report.tcp.gap_bytes += len;
+                st.session.handle_gap(dir, len);
+                self.drain(&mut st, t0)?;
+                self.live.insert(flow, st);
+            }
+            FlowEvent::Anomaly { flow, side, offset, anomaly, frame, .. } => {
+                let Some(mut st) = self.live.remove(&flow) else { return Ok(()) };
+                let dir = st.dir_of(side);
+                let issue = match anomaly {
+                    TcpAnomaly::Retransmission { len } => {
+                        st.report.tcp.retransmissions += 1;
+                        Issue::new(offset, "tcp.retransmission", format!("{len} bytes retransmitted with the same content"))
+                    }
+                    TcpAnomaly::OverlapDiffers { len } => {
+                        st.report.tcp.overlaps_differing += 1;
+                        Issue::new(offset, "tcp.overlap-differs", format!("{len} bytes captured again with different content; the first copy was kept"))
+                    }
+                    TcpAnomaly::OutOfOrder { len } => {
+                        st.report.tcp.out_of_order += 1;
+                        Issue::new(offset, "tcp.out-of-order", format!("{len} bytes arrived ahead of missing bytes and were held"))
+                    }
+                    TcpAnomaly::BufferLimit { limit } => Issue::new(offset, "tcp.buffer-limit", format!("more than {limit} bytes waited for missing bytes; the hole is treated as a gap")),
+                    TcpAnomaly::MidStreamStart => Issue::new(offset, "tcp.mid-stream-start", "no SYN captured for this direction; offsets count from the first byte captured"),
+                    TcpAnomaly::DataAfterClose { len } => Issue::new(offset, "tcp.data-after-close", format!("{len} bytes sent after this side closed")),
+                    TcpAnomaly::Truncated { missing } => Issue::new(offset, "capture.snaplen-truncated", format!("{missing} bytes of the segment were not captured (snap length)")),
+                };
+                self.flow_finding(&mut st, dir, issue, None, Some([frame, frame]));
+                self.live.insert(flow, st);
+            }
+            FlowEvent::Close { flow, side, reset, frame, .. } => {
+                let Some(mut st) = self.live.remove(&flow) else { return Ok(()) };
+                let dir = st.dir_of(side);
+                st.report.last_frame = frame;
+                let end = if reset { "rst" } else { "fin" };
+                match dir {
+                    Direction::ClientToServer => st.report.tcp.c2s_end = end,
+                    Direction::ServerToClient => st.report.tcp.s2c_end = end,
+                }
+                st.session.handle_close(dir);
+                if reset {
+                    st.session.handle_close(dir.reverse());
+                }
+                self.drain(&mut st, t0)?;
+                if st.report.tcp.c2s_end != "open" && st.report.tcp.s2c_end != "open" || reset {
+                    st.done = true;
+                    self.close_flow(st)?;
+                } else {
+                    self.live.insert(flow, st);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn prune(&mut self, st: &mut FlowState, dir: Direction) {
+        let keep_from = st.session.oldest_needed_offset(dir);
+        let segs = &mut st.segs[dir.index()];
+        while segs.len() > 1 && segs.front().is_some_and(|s| s.end <= keep_from) {
+            segs.pop_front();
+        }
+    }
+
+    fn frames(&self, st: &FlowState, dir: Direction, start: u64, end: u64) -> Option<[u64; 2]> {
+        let a = st.seg_at(dir, start)?;
+        let b = st.seg_at(dir, end.max(start + 1) - 1).unwrap_or(a);
+        Some([a.frame, b.frame])
+    }
+
+    fn flow_finding(&mut self, st: &mut FlowState, dir: Direction, issue: Issue, message_index: Option<u64>, frames: Option<[u64; 2]>) {
+        let severity = rules::severity_of(issue.rule);
+        st.report.findings.add(severity);
+        self.summary.findings.add(severity);
+        let n = st.per_rule.entry(issue.rule).or_default();
+        *n += 1;
+        if *n > self.options.limits.max_findings_per_rule_per_flow {
+            return;
+        }
+        let frames = frames.or_else(|| self.frames(st, dir, issue.offset, issue.offset + 1));
+        let evidence = st.recent[dir.index()].window(issue.offset, EVIDENCE_BYTES).map(|b| hex_window(&b, EVIDENCE_BYTES));
+        let f = Finding {
+            rule: issue.rule,
+            severity,
+            title: rules::lookup(issue.rule).map(|r| r.title).unwrap_or("(rule missing from the catalogue)"),
+            location: Location { flow: Some(st.id), direction: Some(dir), offset: Some(issue.offset), frames, message_index },
+            detail: issue.detail,
+            evidence,
+        };
+        let _ = self.writer.event(&ReportEvent::Finding(&f));
+        self.findings.push(f);
+    }
+
+    fn drain(&mut self, st: &mut FlowState, t0: Timestamp) -> io::Result<()> {
+        while let Some(ev) = st.session.poll_event() {
+            match ev {
+                SessionEvent::Message(m) => {
+                    let dir = m.direction;
+                    let frames = self.frames(st, dir, m.offset, m.end_offset);
+                    let time = st.seg_at(dir, m.end_offset.max(m.offset + 1) - 1).map(|s| rel_time(s.ts, t0));
+                    let place = Place { flow: st.id, direction: dir, offset: m.offset, frames, time };
+                    st.report.dir_mut(dir).add_message(&m);
+                    self.summary.messages += 1;
+                    self.writer.event(&ReportEvent::Message { place, message: &m })?;
+                }
+                SessionEvent::Issue { direction, issue, message_index } => {
+                    self.flow_finding(st, direction, issue, message_index, None);
+                }
+                SessionEvent::ChunkSizeChanged { direction, offset, old, new } => {
+                    let d = st.report.dir_mut(direction);
+                    d.chunk_size = new;
+                    d.chunk_size_changes += 1;
+                    let place = Place { flow: st.id, direction, offset, frames: self.frames(st, direction, offset.saturating_sub(1), offset), time: None };
+                    self.writer.event(&ReportEvent::ChunkSize { place, old, new })?;
+                }
+                SessionEvent::Resynced { direction, offset, skipped, chunk_size } => {
+                    let place = Place { flow: st.id, direction, offset, frames: self.frames(st, direction, offset, offset + 1), time: None };
+                    st.report.dir_mut(direction).chunk_size = chunk_size;
+                    self.writer.event(&ReportEvent::Resync { place, skipped, chunk_size })?;
+                }
+                SessionEvent::Handshake(summary) => {
+                    self.writer.event(&ReportEvent::Handshake { flow: st.id, summary: &summary })?;
+                    st.report.handshake = Some(*summary);
+                }
+                SessionEvent::Aborted { .. } => {}
+            }
+        }
+        Ok(())
+    }
+
+    fn close_flow(&mut self, mut st: FlowState) -> io::Result<()> {
+        for d in Direction::BOTH {
+            st.report.dir_mut(d).chunk = st.session.chunk_counters(d);
+        }
+        self.writer.event(&ReportEvent::FlowClose(&st.report))?;
+        let id = st.id as usize;
+        if self.flows.len() <= id {
+            self.flows.resize_with(id + 1, || st.report.clone());
+        }
+        self.flows[id] = st.report;
+        Ok(())
+    }
+}
+
+/// Per-type counts of a report's messages, for cross-checks.
+pub type TypeCounts = BTreeMap<u8, u64>;

@@ -1,1 +1,158 @@
-//! Command line (to be written).
+//! The command line.
+//!
+//! Exit codes: 0 success; 1 findings at or above `--fail-on`; 2 usage error, or an input that
+//! could not be read at all (an input read in part is analysed and its error reported).
+
+use crate::analyze::{self, Options, RTMP_PORT};
+use crate::limits::Limits;
+use crate::report::{JsonWriter, NdjsonWriter, ReportWriter, TextWriter};
+use crate::rules::{Severity, CATALOGUE};
+use clap::{Parser, Subcommand, ValueEnum};
+use std::io::{self, Write};
+use std::path::PathBuf;
+
+/// Success.
+pub const EXIT_OK: u8 = 0;
+/// Findings at or above the `--fail-on` severity.
+pub const EXIT_FINDINGS: u8 = 1;
+/// Usage error or unreadable input.
+pub const EXIT_USAGE: u8 = 2;
+
+#[derive(Debug, Parser)]
+#[command(name = "rtmpscope", version, about = "See everything on an RTMP connection and where it breaks the spec")]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Decode RTMP in pcap/pcapng captures and report messages and findings.
+    Analyze(AnalyzeArgs),
+    /// List the rule catalogue.
+    Rules(RulesArgs),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    Json,
+    Ndjson,
+    Text,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FailOn {
+    Error,
+    Warning,
+    Info,
+    Never,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct AnalyzeArgs {
+    /// Capture files (pcap or pcapng); "-" reads standard input.
+    #[arg(required_unless_present = "limits")]
+    pub files: Vec<String>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Json)]
+    pub format: Format,
+    /// Write the report here instead of standard output.
+    #[arg(short, long)]
+    pub output: Option<PathBuf>,
+    /// Also decode TCP flows on this port as RTMP (repeatable; 1935 is always included).
+    #[arg(long = "port", value_name = "PORT")]
+    pub ports: Vec<u16>,
+    /// Find RTMP on any port by its handshake (flows whose start was captured).
+    #[arg(long)]
+    pub any_port: bool,
+    /// Exit with 1 when a finding of at least this severity is reported.
+    #[arg(long, value_enum, default_value_t = FailOn::Error)]
+    pub fail_on: FailOn,
+    /// Print the resource limits in force and exit.
+    #[arg(long)]
+    pub limits: bool,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct RulesArgs {
+    #[arg(long, value_enum, default_value_t = RulesFormat::Text)]
+    pub format: RulesFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum RulesFormat {
+    Text,
+    Json,
+    Md,
+}
+
+/// Runs a parsed command line; returns the exit code.
+pub fn run(cli: Cli) -> anyhow::Result<u8> {
+    match cli.command {
+        Command::Analyze(a) => run_analyze(a),
+        Command::Rules(r) => run_rules(r),
+    }
+}
+
+fn run_analyze(a: AnalyzeArgs) -> anyhow::Result<u8> {
+    let limits = Limits::default();
+    if a.limits {
+        println!("{}", serde_json::to_string_pretty(&limits)?);
+        return Ok(EXIT_OK);
+    }
+    let mut ports = vec![RTMP_PORT];
+    for p in a.ports {
+        if !ports.contains(&p) {
+            ports.push(p);
+        }
+    }
+    let options = Options { ports, any_port: a.any_port, limits };
+    let out: Box<dyn Write> = match &a.output {
+        Some(p) => Box::new(std::fs::File::create(p).map_err(|e| anyhow::anyhow!("cannot write {}: {e}", p.display()))?),
+        None => Box::new(io::stdout().lock()),
+    };
+    let out = io::BufWriter::with_capacity(1 << 16, out);
+    let mut writer: Box<dyn ReportWriter> = match a.format {
+        Format::Json => Box::new(JsonWriter::new(out)),
+        Format::Ndjson => Box::new(NdjsonWriter::new(out)),
+        Format::Text => Box::new(TextWriter::new(out)),
+    };
+    let outcome = analyze::run(&a.files, &options, writer.as_mut())?;
+    for input in &outcome.inputs {
+        if let Some(e) = &input.error {
+            eprintln!("rtmpscope: {}: {e}", input.name);
+        }
+    }
+    if outcome.unreadable == a.files.len() {
+        return Ok(EXIT_USAGE);
+    }
+    let threshold = match a.fail_on {
+        FailOn::Error => Some(Severity::Error),
+        FailOn::Warning => Some(Severity::Warning),
+        FailOn::Info => Some(Severity::Info),
+        FailOn::Never => None,
+    };
+    Ok(match threshold {
+        Some(s) if outcome.summary.findings.at_or_above(s) > 0 => EXIT_FINDINGS,
+        _ => EXIT_OK,
+    })
+}
+
+fn run_rules(r: RulesArgs) -> anyhow::Result<u8> {
+    let mut out = io::stdout().lock();
+    match r.format {
+        RulesFormat::Json => writeln!(out, "{}", serde_json::to_string_pretty(CATALOGUE)?)?,
+        RulesFormat::Text => {
+            for rule in CATALOGUE {
+                writeln!(out, "{:<45} {:<8} {}  [{}]", rule.id, rule.severity.as_str(), rule.title, rule.spec)?;
+            }
+        }
+        RulesFormat::Md => {
+            writeln!(out, "| id | severity | title | spec | explanation |\n|---|---|---|---|---|")?;
+            for rule in CATALOGUE {
+                writeln!(out, "| `{}` | {} | {} | {} | {} |", rule.id, rule.severity.as_str(), rule.title, rule.spec, rule.explanation)?;
+            }
+        }
+    }
+    Ok(EXIT_OK)
+}

@@ -1,1 +1,101 @@
-//! AMF0 command and data messages (to be written).
+//! Command (types 20 and 17) and data (types 18 and 15) messages (RTMP 1.0 §7.1.1–7.1.2).
+//!
+//! A command is an AMF0 sequence: the command name (string), a transaction id (number), a
+//! command object (object or null) and any number of further arguments. Data messages are a
+//! plain AMF0 sequence whose first value is, by convention, a handler name such as
+//! `@setDataFrame` or `onMetaData`. Types 17 and 15 carry one format-selector byte (0) first,
+//! then the same AMF0 sequence, where single values may switch to AMF3 (RTMP errata §7.2).
+
+use crate::wire::amf::{amf0, AmfLimits, AmfValue};
+use crate::wire::Issue;
+
+/// A decoded command message.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Command {
+    /// The command name; `None` when the first value is not a string.
+    pub name: Option<String>,
+    pub transaction_id: Option<f64>,
+    pub command_object: Option<AmfValue>,
+    pub arguments: Vec<AmfValue>,
+    /// Values exactly as decoded, for names that are not strings or other oddities.
+    pub values: Vec<AmfValue>,
+    /// False when AMF decoding stopped early (the issues say why).
+    pub complete: bool,
+}
+
+/// A decoded data message.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DataMessage {
+    /// The first value when it is a string (`@setDataFrame`, `onMetaData`, `|RtmpSampleAccess`).
+    pub name: Option<String>,
+    pub values: Vec<AmfValue>,
+    pub complete: bool,
+}
+
+/// Strips the format selector of a type-17/15 body. RTMP errata §7.2: the byte must be 0.
+fn strip_selector<'a>(payload: &'a [u8], base: u64, issues: &mut Vec<Issue>) -> (&'a [u8], u64) {
+    match payload.first() {
+        Some(0) => (&payload[1..], base + 1),
+        Some(&b) => {
+            issues.push(Issue::new(
+                base,
+                "command.format-selector",
+                format!("the first byte of an AMF3 command or data message must be 0 (format selector), found 0x{b:02x}"),
+            ));
+            (&payload[1..], base + 1)
+        }
+        None => (payload, base),
+    }
+}
+
+/// Decodes a type-20 (or, with `amf3_envelope`, type-17) command body.
+pub fn decode_command(payload: &[u8], base: u64, amf3_envelope: bool, limits: &AmfLimits) -> (Command, Vec<Issue>) {
+    let mut issues = Vec::new();
+    let (body, body_base) = if amf3_envelope { strip_selector(payload, base, &mut issues) } else { (payload, base) };
+    let d = amf0::decode_body(body, body_base, limits);
+    issues.extend(d.issues);
+    let mut it = d.values.iter();
+    let first = it.next();
+    // RTMP §7.1.1: a command starts with its name, a string.
+    let name = match first {
+        Some(AmfValue::String(s)) => Some(s.clone()),
+        Some(v) => {
+            issues.push(Issue::new(body_base, "command.name-not-string", format!("the first value of a command must be its name as a string, found {}", v.type_name())));
+            None
+        }
+        None => {
+            if d.complete {
+                issues.push(Issue::new(body_base, "command.empty", "command message with no values"));
+            }
+            None
+        }
+    };
+    // RTMP §7.1.1: then the transaction id, a number.
+    let transaction_id = match it.next() {
+        Some(AmfValue::Number(n)) => Some(*n),
+        Some(v) => {
+            issues.push(Issue::new(body_base, "command.transaction-id-not-number", format!("the second value of a command must be the transaction id as a number, found {}", v.type_name())));
+            None
+        }
+        None => {
+            if name.is_some() && d.complete {
+                issues.push(Issue::new(body_base, "command.missing-transaction-id", "command has a name but no transaction id"));
+            }
+            None
+        }
+    };
+    let command_object = it.next().cloned();
+    let arguments: Vec<AmfValue> = it.cloned().collect();
+    let cmd = Command { name, transaction_id, command_object, arguments, values: Vec::new(), complete: d.complete };
+    (Command { values: if cmd.name.is_none() { d.values } else { Vec::new() }, ..cmd }, issues)
+}
+
+/// Decodes a type-18 (or, with `amf3_envelope`, type-15) data body.
+pub fn decode_data(payload: &[u8], base: u64, amf3_envelope: bool, limits: &AmfLimits) -> (DataMessage, Vec<Issue>) {
+    let mut issues = Vec::new();
+    let (body, body_base) = if amf3_envelope { strip_selector(payload, base, &mut issues) } else { (payload, base) };
+    let d = amf0::decode_body(body, body_base, limits);
+    issues.extend(d.issues);
+    let name = d.values.first().and_then(|v| v.as_str()).map(str::to_owned);
+    (DataMessage { name, values: d.values, complete: d.complete }, issues)
+}

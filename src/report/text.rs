@@ -1,0 +1,130 @@
+//! Text: one line per message (like a protocol analyzer's summary view, but every message),
+//! then the findings grouped by severity, then a summary line.
+
+use super::message_json::body_to_json;
+use super::{Finding, FlowReport, InputReport, ReportEvent, ReportWriter, Summary};
+use crate::rules::Severity;
+use serde_json::Value;
+use std::io::{self, Write};
+
+/// Longest body summary on a message line.
+const MAX_SUMMARY: usize = 160;
+
+#[derive(Debug)]
+pub struct TextWriter<W: Write> {
+    out: W,
+}
+
+impl<W: Write> TextWriter<W> {
+    pub fn new(out: W) -> Self {
+        TextWriter { out }
+    }
+}
+
+/// A compact one-line rendering of a body.
+fn summary_of(v: &Value) -> String {
+    let mut s = match v {
+        Value::Object(o) => {
+            let kind = o.get("kind").and_then(Value::as_str).unwrap_or("");
+            match kind {
+                "command" => {
+                    let name = o.get("name").and_then(Value::as_str).unwrap_or("(unnamed)");
+                    let txn = o.get("transaction_id").map(|t| t.to_string()).unwrap_or_default();
+                    let mut args = Vec::new();
+                    if let Some(c) = o.get("command_object") {
+                        args.push(c.to_string());
+                    }
+                    if let Some(Value::Array(a)) = o.get("arguments") {
+                        args.extend(a.iter().map(|v| v.to_string()));
+                    }
+                    format!("{name}({txn}) {}", args.join(" "))
+                }
+                "data" => {
+                    let vals: Vec<String> = match o.get("values") {
+                        Some(Value::Array(a)) => a.iter().map(|v| v.to_string()).collect(),
+                        _ => Vec::new(),
+                    };
+                    vals.join(" ")
+                }
+                _ => {
+                    let rest: Vec<String> = o.iter().filter(|(k, _)| *k != "kind").map(|(k, v)| format!("{k}={v}")).collect();
+                    rest.join(" ")
+                }
+            }
+        }
+        other => other.to_string(),
+    };
+    if s.len() > MAX_SUMMARY {
+        let mut cut = MAX_SUMMARY;
+        while !s.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        s.truncate(cut);
+        s.push('…');
+    }
+    s
+}
+
+impl<W: Write> ReportWriter for TextWriter<W> {
+    fn begin(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+
+    fn event(&mut self, e: &ReportEvent<'_>) -> io::Result<()> {
+        match e {
+            ReportEvent::FlowOpen(f) => writeln!(self.out, "flow {} {} -> {} (roles from {}, {})", f.flow, f.client, f.server, f.roles_from, f.start),
+            ReportEvent::Message { place, message: m } => {
+                let frame = place.frames.map(|f| f[1].to_string()).unwrap_or_else(|| "?".into());
+                writeln!(
+                    self.out,
+                    "{:>6} f{} {} frame {:<6} ts {:<10} csid {:<3} sid {:<2} {:<18} len {:<7} {}",
+                    m.index,
+                    place.flow,
+                    m.direction,
+                    frame,
+                    m.timestamp,
+                    m.csid,
+                    m.stream_id,
+                    m.type_id.to_string(),
+                    m.length,
+                    summary_of(&body_to_json(&m.body))
+                )
+            }
+            ReportEvent::Resync { place, skipped, chunk_size } => writeln!(
+                self.out,
+                "       f{} {} resynchronised at offset {} after {} bytes (chunk size {})",
+                place.flow, place.direction, place.offset, skipped, chunk_size
+            ),
+            _ => Ok(()),
+        }
+    }
+
+    fn finish(&mut self, inputs: &[InputReport], _flows: &[FlowReport], findings: &[Finding], summary: &Summary) -> io::Result<()> {
+        for input in inputs {
+            if let Some(e) = &input.error {
+                writeln!(self.out, "input {}: {}", input.name, e)?;
+            }
+        }
+        for sev in [Severity::Error, Severity::Warning, Severity::Info] {
+            let group: Vec<&Finding> = findings.iter().filter(|f| f.severity == sev).collect();
+            if group.is_empty() {
+                continue;
+            }
+            writeln!(self.out, "\n{} ({}):", sev.as_str().to_uppercase(), group.len())?;
+            for f in group {
+                let l = &f.location;
+                let dir = l.direction.map(|d| d.as_str()).unwrap_or("-");
+                let off = l.offset.map(|o| o.to_string()).unwrap_or_else(|| "-".into());
+                let frame = l.frames.map(|f| f[0].to_string()).unwrap_or_else(|| "-".into());
+                let flow = l.flow.map(|f| f.to_string()).unwrap_or_else(|| "-".into());
+                writeln!(self.out, "  [{}] flow {} {} offset {} frame {}: {}", f.rule, flow, dir, off, frame, f.detail)?;
+            }
+        }
+        writeln!(
+            self.out,
+            "\nsummary: {} input(s), {} flow(s), {} message(s), {} error(s), {} warning(s), {} info",
+            summary.inputs, summary.flows, summary.messages, summary.findings.error, summary.findings.warning, summary.findings.info
+        )?;
+        self.out.flush()
+    }
+}

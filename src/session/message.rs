@@ -1,0 +1,125 @@
+//! A decoded message: where it was, its header, and its typed body.
+
+use crate::wire::amf::AmfLimits;
+use crate::wire::chunk::RawMessage;
+use crate::wire::media::{self, AudioTag, VideoTag};
+use crate::wire::message::command::{self, Command, DataMessage};
+use crate::wire::message::control::{self, ControlMessage};
+use crate::wire::message::user_control::{self, UserControlEvent};
+use crate::wire::message::MessageType;
+use crate::wire::{hex_window, Direction, Issue};
+
+/// Bytes of an undecoded body kept as a hex excerpt in reports.
+pub const EXCERPT_BYTES: usize = 32;
+
+/// A whole message of one direction.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Message {
+    pub direction: Direction,
+    /// Position among all messages of the session (both directions), from 0.
+    pub index: u64,
+    /// Stream offset of its first chunk header, and one past its last byte.
+    pub offset: u64,
+    pub end_offset: u64,
+    pub csid: u32,
+    /// Format of its first chunk header.
+    pub fmt: u8,
+    pub chunks: u32,
+    pub timestamp: u32,
+    /// Difference to the previous message of the same type on the same message stream in the
+    /// same direction (signed, serial arithmetic); `None` for the first.
+    pub timestamp_delta: Option<i64>,
+    pub extended_timestamp: bool,
+    pub stream_id: u32,
+    pub type_id: MessageType,
+    pub length: u32,
+    pub header_inferred: bool,
+    pub body: MessageBody,
+}
+
+/// The decoded body.
+#[derive(Debug, Clone, PartialEq)]
+pub enum MessageBody {
+    Control(ControlMessage),
+    UserControl(UserControlEvent),
+    Command(Command),
+    Data(DataMessage),
+    Audio(AudioTag),
+    Video(VideoTag),
+    /// A body that could not be decoded (too short, bytes missing, or a type not decoded
+    /// here): the reason and a short hex excerpt.
+    Raw { reason: &'static str, excerpt: String },
+}
+
+impl Message {
+    /// The command or data name, if the message has one.
+    pub fn name(&self) -> Option<&str> {
+        match &self.body {
+            MessageBody::Command(c) => c.name.as_deref(),
+            MessageBody::Data(d) => d.name.as_deref(),
+            _ => None,
+        }
+    }
+}
+
+/// Keeps a body decoder's value and moves its issues (found with base 0) to stream offsets.
+fn take<T>(m: &RawMessage<'_>, issues: &mut Vec<Issue>, (v, found): (T, Vec<Issue>)) -> T {
+    issues.extend(found.into_iter().map(|i| m.map_issue(i)));
+    v
+}
+
+/// Decodes the body of a complete raw message. Issue offsets are absolute stream offsets.
+pub(crate) fn decode(dir: Direction, m: &RawMessage<'_>, amf: &AmfLimits) -> (Message, Vec<Issue>) {
+    let mut issues = Vec::new();
+    let body = if !m.body_complete {
+        MessageBody::Raw { reason: "body-not-kept", excerpt: String::new() }
+    } else {
+        let p = m.payload;
+        let ty = m.type_id;
+        match ty.0 {
+            1 | 2 | 3 | 5 | 6 => match take(m, &mut issues, control::decode_control(ty, p, 0)) {
+                Some(c) => MessageBody::Control(c),
+                None => MessageBody::Raw { reason: "malformed", excerpt: hex_window(p, EXCERPT_BYTES) },
+            },
+            4 => match take(m, &mut issues, user_control::decode_user_control(p, 0, dir)) {
+                Some(u) => MessageBody::UserControl(u),
+                None => MessageBody::Raw { reason: "malformed", excerpt: hex_window(p, EXCERPT_BYTES) },
+            },
+            8 => MessageBody::Audio(take(m, &mut issues, media::decode_audio(p, 0))),
+            9 => MessageBody::Video(take(m, &mut issues, media::decode_video(p, 0))),
+            20 | 17 => MessageBody::Command(take(m, &mut issues, command::decode_command(p, 0, ty.0 == 17, amf))),
+            18 | 15 => MessageBody::Data(take(m, &mut issues, command::decode_data(p, 0, ty.0 == 15, amf))),
+            16 | 19 | 22 => {
+                issues.push(Issue::new(
+                    m.start_offset,
+                    "message.not-decoded",
+                    format!("{ty} messages are recognised but their bodies are not decoded by this version; {} bytes kept as an excerpt", p.len()),
+                ));
+                MessageBody::Raw { reason: "not-decoded", excerpt: hex_window(p, EXCERPT_BYTES) }
+            }
+            // RTMP §5.3.1.1 / §6: type ids outside the defined set.
+            _ => {
+                issues.push(Issue::new(m.start_offset, "message.unknown-type", format!("message type id {} is not defined by RTMP; {} bytes skipped", ty.0, p.len())));
+                MessageBody::Raw { reason: "unknown-type", excerpt: hex_window(p, EXCERPT_BYTES) }
+            }
+        }
+    };
+    let msg = Message {
+        direction: dir,
+        index: 0,
+        offset: m.start_offset,
+        end_offset: m.end_offset,
+        csid: m.csid,
+        fmt: m.fmt,
+        chunks: m.chunks,
+        timestamp: m.timestamp,
+        timestamp_delta: None,
+        extended_timestamp: m.extended_timestamp,
+        stream_id: m.stream_id,
+        type_id: m.type_id,
+        length: m.length,
+        header_inferred: m.header_inferred,
+        body,
+    };
+    (msg, issues)
+}
