@@ -114,7 +114,7 @@ pub fn decode_control(
             // RTMP 1.0 §5.4.2 names a chunk stream; ids 0 and 1 are header escapes
             // (§5.3.1.1) and nothing above 65599 can be encoded, so such an Abort cannot refer
             // to any chunk stream.
-            if value < 2 || value > MAX_CHUNK_STREAM_ID {
+            if !(2..=MAX_CHUNK_STREAM_ID).contains(&value) {
                 issues.push(Issue::new(
                     base,
                     "control.abort-chunk-stream-invalid",
