@@ -536,10 +536,9 @@ pub fn check_handshake(
         version_issue(Direction::ServerToClient, "S0", v, class, None, &mut issues);
     }
     if let (Some(c), Some(s)) = (c0, s0) {
-        // RTMP 1.0 §5.2.2: a server that does not speak the client's version answers with one
-        // it does speak (and the client then may give up); differing bytes mean the two sides
-        // run different protocol versions.
-        if c != s {
+        // RTMP 1.0 §5.2.2: a server answers with the client's version, or with 3 when it does
+        // not recognise the client's one. Any other answer means the sides disagree.
+        if c != s && s != RTMP_VERSION {
             issues.push((
                 Direction::ServerToClient,
                 Issue::new(
@@ -1098,27 +1097,30 @@ mod tests {
     #[test]
     fn rejects_versions() {
         let c1 = make_c1(0, 0, None, &pattern(1));
-        let table: [(u8, u8, Found); 5] = [
-            (
-                0,
-                3,
-                vec![
-                    (C2S, "handshake.version-deprecated", 0),
-                    (S2C, "handshake.version-mismatch", 0),
-                ],
-            ),
+        let table: [(u8, u8, Found); 7] = [
+            (0, 3, vec![(C2S, "handshake.version-deprecated", 0)]),
+            (4, 3, vec![(C2S, "handshake.version-reserved", 0)]),
             (
                 4,
-                3,
+                4,
                 vec![
                     (C2S, "handshake.version-reserved", 0),
-                    (S2C, "handshake.version-mismatch", 0),
+                    (S2C, "handshake.version-reserved", 0),
                 ],
             ),
             (
                 3,
                 31,
                 vec![
+                    (S2C, "handshake.version-reserved", 0),
+                    (S2C, "handshake.version-mismatch", 0),
+                ],
+            ),
+            (
+                4,
+                5,
+                vec![
+                    (C2S, "handshake.version-reserved", 0),
                     (S2C, "handshake.version-reserved", 0),
                     (S2C, "handshake.version-mismatch", 0),
                 ],
@@ -1131,14 +1133,7 @@ mod tests {
                     (S2C, "handshake.encrypted", 0),
                 ],
             ),
-            (
-                b'P',
-                3,
-                vec![
-                    (C2S, "handshake.not-rtmp", 0),
-                    (S2C, "handshake.version-mismatch", 0),
-                ],
-            ),
+            (b'P', 3, vec![(C2S, "handshake.not-rtmp", 0)]),
         ];
         for (c0, s0, want) in table {
             let (_, issues) = check_handshake(Some(c0), Some(&c1), Some(s0), None, None, None);
