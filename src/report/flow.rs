@@ -157,7 +157,14 @@ impl DirectionStats {
     }
 }
 
-#[allow(clippy::single_match)]
 fn control_stats(s: &mut DirectionStats, c: &ControlMessage) {
-    let _ = (s, c);
+    match c {
+        ControlMessage::WindowAckSize { size } => s.window_ack_size = Some(*size),
+        ControlMessage::SetPeerBandwidth { size, limit_type } => s.peer_bandwidth = Some((*size, limit_type.map(|l| l.0))),
+        ControlMessage::Acknowledgement { sequence_number } => {
+            s.acknowledgements += 1;
+            s.last_acknowledged = Some(*sequence_number);
+        }
+        ControlMessage::SetChunkSize { .. } | ControlMessage::Abort { .. } => {}
+    }
 }

@@ -10,7 +10,7 @@ pub use message::{Message, MessageBody};
 
 use crate::wire::amf::AmfLimits;
 use crate::wire::chunk::{ChunkDecoder, ChunkEvent, ChunkLimits};
-use crate::wire::handshake::{self, HandshakeSummary};
+use crate::wire::handshake::{self, HandshakeSummary, VersionClass, HANDSHAKE_TOTAL};
 use crate::wire::{Direction, Issue};
 use std::collections::{HashMap, VecDeque};
 
@@ -62,6 +62,8 @@ struct Side {
     closed: bool,
     /// The handshake bytes once complete, kept until both sides are checked.
     handshake: Option<Vec<u8>>,
+    /// The version byte says the stream after the handshake cannot be decoded.
+    opaque: bool,
 }
 
 /// One RTMP connection.
@@ -88,6 +90,7 @@ impl Session {
             offset: 0,
             closed: false,
             handshake: None,
+            opaque: false,
         };
         Session {
             config,
@@ -145,7 +148,7 @@ impl Session {
                     return;
                 }
                 Phase::Handshake(buf) => {
-                    let total = 1 + 2 * HANDSHAKE_PACKET;
+                    let total = HANDSHAKE_TOTAL as usize;
                     let take = (total - buf.len()).min(bytes.len());
                     buf.extend_from_slice(&bytes[..take]);
                     self.sides[i].offset += take as u64;
@@ -157,9 +160,13 @@ impl Session {
                         if buf.len() == total {
                             let hs = std::mem::take(buf);
                             self.sides[i].handshake = Some(hs);
-                            let mut d = ChunkDecoder::new(self.config.chunk);
-                            d.set_offset(total as u64);
-                            self.sides[i].phase = Phase::Chunks(d);
+                            self.sides[i].phase = if self.sides[i].opaque {
+                                Phase::Opaque
+                            } else {
+                                let mut d = ChunkDecoder::new(self.config.chunk);
+                                d.set_offset(total as u64);
+                                Phase::Chunks(d)
+                            };
                             self.maybe_report_handshake(false);
                         }
                     }
@@ -222,16 +229,13 @@ impl Session {
         }
     }
 
+    /// Version byte of a direction: encrypted (RTMPE) or non-RTMP streams cannot be decoded
+    /// past the handshake.
     fn check_version(&mut self, dir: Direction) {
         let i = dir.index();
         let Phase::Handshake(buf) = &self.sides[i].phase else { return };
-        let v = buf[0];
-        let (issues, decodable) = handshake::check_version_byte(dir, v);
-        for issue in issues {
-            self.events.push_back(SessionEvent::Issue { direction: dir, issue, message_index: None });
-        }
-        if !decodable {
-            self.sides[i].phase = Phase::Opaque;
+        if matches!(handshake::classify_version(buf[0]), VersionClass::Encrypted | VersionClass::NotRtmp) {
+            self.sides[i].opaque = true;
         }
     }
 
@@ -239,13 +243,30 @@ impl Session {
         if self.handshake_reported {
             return;
         }
-        let c = self.sides[0].handshake.as_deref();
-        let s = self.sides[1].handshake.as_deref();
-        if (c.is_none() || s.is_none()) && !at_end {
+        let c = self.sides[0].handshake.as_deref().or(match &self.sides[0].phase {
+            Phase::Handshake(b) => Some(b.as_slice()),
+            _ => None,
+        });
+        let s = self.sides[1].handshake.as_deref().or(match &self.sides[1].phase {
+            Phase::Handshake(b) => Some(b.as_slice()),
+            _ => None,
+        });
+        let full = |b: Option<&[u8]>| b.is_some_and(|b| b.len() == HANDSHAKE_TOTAL);
+        if !(full(c) && full(s)) && !at_end {
+            return;
+        }
+        if c.is_none_or(|b| b.is_empty()) && s.is_none_or(|b| b.is_empty()) {
             return;
         }
         self.handshake_reported = true;
-        let (summary, issues) = handshake::check_handshake(c, s);
+        let c = c.unwrap_or(&[]);
+        let s = s.unwrap_or(&[]);
+        let packet = |b: &[u8], n: usize| -> Option<[u8; HANDSHAKE_PACKET]> {
+            b.get(1 + n * HANDSHAKE_PACKET..1 + (n + 1) * HANDSHAKE_PACKET).and_then(|p| p.try_into().ok())
+        };
+        let (c1, c2, s1, s2) = (packet(c, 0), packet(c, 1), packet(s, 0), packet(s, 1));
+        let (summary, issues) =
+            handshake::check_handshake(c.first().copied(), c1.as_ref(), s.first().copied(), s1.as_ref(), s2.as_ref(), c2.as_ref());
         for (direction, issue) in issues {
             self.events.push_back(SessionEvent::Issue { direction, issue, message_index: None });
         }

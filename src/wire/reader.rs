@@ -182,7 +182,7 @@ mod tests {
             })
         );
         assert_eq!(r.remaining(), 2);
-        let mut s = r.sub(1).unwrap();
+        let mut s = r.sub(1).expect("one byte is there");
         assert_eq!(s.offset(), 0);
         assert_eq!(s.u8(), Ok(1));
         assert_eq!(r.offset(), 1);
