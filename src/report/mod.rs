@@ -1,1 +1,3 @@
 //! Reports (to be written).
+
+pub mod amf_json;
