@@ -330,13 +330,17 @@ impl Decoder {
 
     fn short(&mut self, what: &str, s: Short) -> Fatal {
         let detail = format!(
-            "{what} needs {} bytes at offset {} but only {} are left in the body",
-            s.needed, s.offset, s.available
+            "{what} needs {} at offset {} but the body has only {} left",
+            byte_count(s.needed),
+            s.offset,
+            byte_count(s.available)
         );
         self.fatal(s.offset, TRUNCATED, detail)
     }
 
     /// Decodes one complete value starting at the reader's position (which must hold a marker).
+    /// After `Err` the reader's position is wherever the problem was found; the bytes from there
+    /// on cannot be trusted to start a value.
     pub fn decode_value(&mut self, r: &mut Reader<'_>) -> Result<AmfValue, Stopped> {
         let mut stack: Vec<Frame> = Vec::new();
         loop {
@@ -390,7 +394,8 @@ impl Decoder {
             // count that disagrees with the pairs present is worth noting.
             if *declared as usize != entries.len() {
                 let detail = format!(
-                    "ECMA array declares {declared} entries but holds {}",
+                    "ECMA array declares {} but holds {}",
+                    plural(*declared as usize, "entry", "entries"),
                     entries.len()
                 );
                 self.note(*count_offset, ECMA_COUNT_MISMATCH, detail);
@@ -407,9 +412,9 @@ impl Decoder {
             if let KeyedKind::Ecma { declared, .. } = k.kind {
                 if declared as usize == k.entries.len() {
                     let detail = format!(
-                        "ECMA array at offset {} ends with the body after its {declared} declared \
+                        "ECMA array at offset {} ends with the body after its {} declared \
                          entries, without the object-end marker",
-                        k.marker_offset
+                        k.marker_offset, declared
                     );
                     self.note(at, ECMA_MISSING_END, detail);
                     return Ok(KeyStep::End);
@@ -417,10 +422,10 @@ impl Decoder {
             }
             // §2.5: properties run until an empty key followed by the object-end marker.
             let detail = format!(
-                "{} at offset {} has no object-end marker: the body ends after {} entries",
+                "{} at offset {} has no object-end marker: the body ends after {}",
                 k.what(),
                 k.marker_offset,
-                k.entries.len()
+                plural(k.entries.len(), "entry", "entries")
             );
             return Err(self.fatal(at, UNTERMINATED_OBJECT, detail));
         }
@@ -458,8 +463,9 @@ impl Decoder {
         let key = self.read_utf8(r, at, len as usize, "property name")?;
         if k.seen.contains(&key) {
             let detail = format!(
-                "property \"{key}\" appears more than once in the {} at offset {}; readers \
-                 usually keep the last",
+                "property {} appears more than once in the {} at offset {}; readers usually \
+                 keep the last",
+                quoted(&key),
                 k.what(),
                 k.marker_offset
             );
@@ -482,8 +488,8 @@ impl Decoder {
         // Compare the declared length with what is there before touching (or allocating) it.
         if len > r.remaining() {
             let detail = format!(
-                "{what} length {len} exceeds the {} bytes left in the body",
-                r.remaining()
+                "{what} length {len} exceeds the {} left in the body",
+                byte_count(r.remaining())
             );
             return Err(self.fatal(len_offset, TRUNCATED, detail));
         }
@@ -615,9 +621,8 @@ impl Decoder {
                     .map_err(|s| self.short("strict array count", s))?;
                 if count as usize > r.remaining() {
                     let detail = format!(
-                        "strict array declares {count} values but only {} bytes are left in the \
-                         body",
-                        r.remaining()
+                        "strict array declares {count} values but the body has only {} left",
+                        byte_count(r.remaining())
                     );
                     return Err(self.fatal(c_at, STRICT_ARRAY_COUNT, detail));
                 }
@@ -648,7 +653,8 @@ impl Decoder {
                 let s = self.read_utf8(r, len_at, len as usize, "long string")?;
                 if len <= u32::from(u16::MAX) {
                     let detail = format!(
-                        "long string of {len} bytes would fit the short string form (up to 65535)"
+                        "long string of {} would fit the short string form (up to 65535 bytes)",
+                        byte_count(len as usize)
                     );
                     self.note(at, LONG_STRING_COULD_BE_SHORT, detail);
                 }
@@ -692,9 +698,9 @@ impl Decoder {
                 }
                 let raw = r.take_rest();
                 let detail = format!(
-                    "AVM+ marker switches to AMF3, which is not decoded: the remaining {} bytes \
-                     are kept raw and decoding stops",
-                    raw.len()
+                    "AVM+ marker switches to AMF3, which is not decoded: the remaining {} \
+                     kept raw and decoding stops",
+                    plural(raw.len(), "byte is", "bytes are")
                 );
                 self.note(at, AMF3_NOT_DECODED, detail);
                 return Err(Fatal(Some(AmfValue::Amf3Raw(raw.to_vec()))));
@@ -707,6 +713,28 @@ impl Decoder {
             }
         };
         Ok(Start::Done(v))
+    }
+}
+
+/// A name for a sentence: escaped, quoted, and cut after 64 characters.
+fn quoted(s: &str) -> String {
+    const MAX: usize = 64;
+    match s.char_indices().nth(MAX) {
+        Some((cut, _)) => format!("{:?}…", &s[..cut]),
+        None => format!("{s:?}"),
+    }
+}
+
+/// "1 byte", "5 bytes".
+fn byte_count(n: usize) -> String {
+    plural(n, "byte", "bytes")
+}
+
+fn plural(n: usize, one: &str, many: &str) -> String {
+    if n == 1 {
+        format!("1 {one}")
+    } else {
+        format!("{n} {many}")
     }
 }
 

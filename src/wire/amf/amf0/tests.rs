@@ -751,7 +751,7 @@ fn reads_nothing_beyond_a_huge_declared_length() {
     );
     assert_eq!(
         d.issues[0].detail,
-        "long string length 4294967295 exceeds the 1 bytes left in the body"
+        "long string length 4294967295 exceeds the 1 byte left in the body"
     );
 }
 
@@ -766,6 +766,62 @@ fn connect_values() -> Vec<AmfValue> {
             ("tcUrl", s("rtmp://127.0.0.1:1935/live")),
         ]),
     ]
+}
+
+#[test]
+fn details_name_the_actual_values() {
+    let long_key = "k".repeat(100);
+    let dup = cat(&[
+        &[0x03],
+        &key(&long_key),
+        &[0x05],
+        &key(&long_key),
+        &[0x05],
+        &END,
+    ]);
+    let dup_detail = format!(
+        "property \"{}\"… appears more than once in the object at offset 1000; readers usually \
+         keep the last",
+        "k".repeat(64)
+    );
+    let table: Vec<(Vec<u8>, &str)> = vec![
+        (
+            vec![0x00, 1, 2],
+            "number needs 8 bytes at offset 1001 but the body has only 2 bytes left",
+        ),
+        (
+            vec![0x0a, 0xff, 0xff, 0xff, 0xff, 5],
+            "strict array declares 4294967295 values but the body has only 1 byte left",
+        ),
+        (
+            vec![0x03, 0x00, 0x01, b'a', 0x05],
+            "object at offset 1000 has no object-end marker: the body ends after 1 entry",
+        ),
+        (
+            vec![0x07, 0, 1],
+            "reference to index 1 but only 0 complex values precede it in the body",
+        ),
+        (
+            vec![0x08, 0, 0, 0, 2, 0, 0, 9],
+            "ECMA array declares 2 entries but holds 0",
+        ),
+        (
+            cat(&[&[0x03], &key("a\nb"), &[0x05], &key("a\nb"), &[0x05], &END]),
+            "property \"a\\nb\" appears more than once in the object at offset 1000; readers \
+             usually keep the last",
+        ),
+        (dup, &dup_detail),
+        (
+            vec![0x02, 0, 2, 0xc3, 0x28],
+            "string at offset 1003 is not valid UTF-8: byte 0xc3 at offset 1003 starts an \
+             invalid sequence",
+        ),
+    ];
+    for (body, want) in table {
+        let d = decode_body(&body, B, &AmfLimits::default());
+        assert_eq!(d.issues.len(), 1, "{:?}", d.issues);
+        assert_eq!(d.issues[0].detail, want);
+    }
 }
 
 #[test]
