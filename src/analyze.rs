@@ -8,7 +8,10 @@ use crate::capture::file::{CaptureError, CaptureReader};
 use crate::capture::tcp::{FlowConfig, FlowTable};
 use crate::capture::{link, FlowEvent, FlowId, Side, TcpAnomaly, Timestamp};
 use crate::limits::Limits;
-use crate::report::{Finding, FindingCounts, FlowReport, FlowTcpStats, InputReport, Location, Place, ReportEvent, ReportWriter, DirectionStats, Summary};
+use crate::report::{
+    DirectionStats, Finding, FindingCounts, FlowReport, FlowTcpStats, InputReport, Location, Place, ReportEvent,
+    ReportWriter, Summary,
+};
 use crate::rules::{self, Severity};
 use crate::session::{Session, SessionConfig, SessionEvent, Start};
 use crate::wire::{hex_window, Direction, Issue};
@@ -122,7 +125,15 @@ impl FlowState {
 
 /// Runs the analysis of `inputs` (paths, or "-" for standard input) into `writer`.
 pub fn run(inputs: &[String], options: &Options, writer: &mut dyn ReportWriter) -> io::Result<Outcome> {
-    let mut a = Analyzer { options: options.clone(), writer, findings: Vec::new(), flows: Vec::new(), next_flow: 0, summary: Summary::default(), live: HashMap::new() };
+    let mut a = Analyzer {
+        options: options.clone(),
+        writer,
+        findings: Vec::new(),
+        flows: Vec::new(),
+        next_flow: 0,
+        summary: Summary::default(),
+        live: HashMap::new(),
+    };
     a.writer.begin()?;
     let mut outcome = Outcome::default();
     for (i, name) in inputs.iter().enumerate() {
@@ -302,14 +313,26 @@ impl Analyzer<'_> {
         }
     }
 
-    fn push_finding(&mut self, flow: Option<&mut FlowState>, issue: Issue, dir: Option<Direction>, frames: Option<[u64; 2]>) {
+    fn push_finding(
+        &mut self,
+        flow: Option<&mut FlowState>,
+        issue: Issue,
+        dir: Option<Direction>,
+        frames: Option<[u64; 2]>,
+    ) {
         let rule = rules::lookup(issue.rule);
         let severity = rules::severity_of(issue.rule);
         let f = Finding {
             rule: issue.rule,
             severity,
             title: rule.map(|r| r.title).unwrap_or("(rule missing from the catalogue)"),
-            location: Location { flow: None, direction: dir, offset: dir.map(|_| issue.offset), frames, message_index: None },
+            location: Location {
+                flow: None,
+                direction: dir,
+                offset: dir.map(|_| issue.offset),
+                frames,
+                message_index: None,
+            },
             detail: issue.detail,
             evidence: None,
         };
@@ -319,7 +342,13 @@ impl Analyzer<'_> {
         self.findings.push(f);
     }
 
-    fn on_flow_event(&mut self, input: u32, ev: FlowEvent<'_>, t0: Timestamp, to_ignore: &mut Vec<FlowId>) -> io::Result<()> {
+    fn on_flow_event(
+        &mut self,
+        input: u32,
+        ev: FlowEvent<'_>,
+        t0: Timestamp,
+        to_ignore: &mut Vec<FlowId>,
+    ) -> io::Result<()> {
         match ev {
             FlowEvent::Open { flow, a, b, syn_seen, frame, .. } => {
                 let ports = &self.options.ports;
@@ -381,10 +410,14 @@ impl Analyzer<'_> {
             FlowEvent::Data { flow, side, offset, data, frame, ts } => {
                 let Some(mut st) = self.live.remove(&flow) else { return Ok(()) };
                 let dir = st.dir_of(side);
-                if self.options.any_port && st.report.c2s.bytes == 0 && dir == Direction::ClientToServer && offset == 0 {
+                if self.options.any_port && st.report.c2s.bytes == 0 && dir == Direction::ClientToServer && offset == 0
+                {
                     let on_port = {
                         let p = |s: &str| s.rsplit(':').next().and_then(|p| p.parse::<u16>().ok());
-                        [p(&st.report.client), p(&st.report.server)].iter().flatten().any(|p| self.options.ports.contains(p))
+                        [p(&st.report.client), p(&st.report.server)]
+                            .iter()
+                            .flatten()
+                            .any(|p| self.options.ports.contains(p))
                     };
                     if !on_port && !matches!(data.first(), Some(3 | 6 | 8 | 9)) {
                         to_ignore.push(flow);
@@ -417,20 +450,46 @@ impl Analyzer<'_> {
                 let issue = match anomaly {
                     TcpAnomaly::Retransmission { len } => {
                         st.report.tcp.retransmissions += 1;
-                        Issue::new(offset, "tcp.retransmission", format!("{len} bytes retransmitted with the same content"))
+                        Issue::new(
+                            offset,
+                            "tcp.retransmission",
+                            format!("{len} bytes retransmitted with the same content"),
+                        )
                     }
                     TcpAnomaly::OverlapDiffers { len } => {
                         st.report.tcp.overlaps_differing += 1;
-                        Issue::new(offset, "tcp.overlap-differs", format!("{len} bytes captured again with different content; the first copy was kept"))
+                        Issue::new(
+                            offset,
+                            "tcp.overlap-differs",
+                            format!("{len} bytes captured again with different content; the first copy was kept"),
+                        )
                     }
                     TcpAnomaly::OutOfOrder { len } => {
                         st.report.tcp.out_of_order += 1;
-                        Issue::new(offset, "tcp.out-of-order", format!("{len} bytes arrived ahead of missing bytes and were held"))
+                        Issue::new(
+                            offset,
+                            "tcp.out-of-order",
+                            format!("{len} bytes arrived ahead of missing bytes and were held"),
+                        )
                     }
-                    TcpAnomaly::BufferLimit { limit } => Issue::new(offset, "tcp.buffer-limit", format!("more than {limit} bytes waited for missing bytes; the hole is treated as a gap")),
-                    TcpAnomaly::MidStreamStart => Issue::new(offset, "tcp.mid-stream-start", "no SYN captured for this direction; offsets count from the first byte captured"),
-                    TcpAnomaly::DataAfterClose { len } => Issue::new(offset, "tcp.data-after-close", format!("{len} bytes sent after this side closed")),
-                    TcpAnomaly::Truncated { missing } => Issue::new(offset, "capture.snaplen-truncated", format!("{missing} bytes of the segment were not captured (snap length)")),
+                    TcpAnomaly::BufferLimit { limit } => Issue::new(
+                        offset,
+                        "tcp.buffer-limit",
+                        format!("more than {limit} bytes waited for missing bytes; the hole is treated as a gap"),
+                    ),
+                    TcpAnomaly::MidStreamStart => Issue::new(
+                        offset,
+                        "tcp.mid-stream-start",
+                        "no SYN captured for this direction; offsets count from the first byte captured",
+                    ),
+                    TcpAnomaly::DataAfterClose { len } => {
+                        Issue::new(offset, "tcp.data-after-close", format!("{len} bytes sent after this side closed"))
+                    }
+                    TcpAnomaly::Truncated { missing } => Issue::new(
+                        offset,
+                        "capture.snaplen-truncated",
+                        format!("{missing} bytes of the segment were not captured (snap length)"),
+                    ),
                 };
                 self.flow_finding(&mut st, dir, issue, None, Some([frame, frame]));
                 self.live.insert(flow, st);
@@ -474,7 +533,14 @@ impl Analyzer<'_> {
         Some([a.frame, b.frame])
     }
 
-    fn flow_finding(&mut self, st: &mut FlowState, dir: Direction, issue: Issue, message_index: Option<u64>, frames: Option<[u64; 2]>) {
+    fn flow_finding(
+        &mut self,
+        st: &mut FlowState,
+        dir: Direction,
+        issue: Issue,
+        message_index: Option<u64>,
+        frames: Option<[u64; 2]>,
+    ) {
         let severity = rules::severity_of(issue.rule);
         st.report.findings.add(severity);
         self.summary.findings.add(severity);
@@ -484,12 +550,19 @@ impl Analyzer<'_> {
             return;
         }
         let frames = frames.or_else(|| self.frames(st, dir, issue.offset, issue.offset + 1));
-        let evidence = st.recent[dir.index()].window(issue.offset, EVIDENCE_BYTES).map(|b| hex_window(&b, EVIDENCE_BYTES));
+        let evidence =
+            st.recent[dir.index()].window(issue.offset, EVIDENCE_BYTES).map(|b| hex_window(&b, EVIDENCE_BYTES));
         let f = Finding {
             rule: issue.rule,
             severity,
             title: rules::lookup(issue.rule).map(|r| r.title).unwrap_or("(rule missing from the catalogue)"),
-            location: Location { flow: Some(st.id), direction: Some(dir), offset: Some(issue.offset), frames, message_index },
+            location: Location {
+                flow: Some(st.id),
+                direction: Some(dir),
+                offset: Some(issue.offset),
+                frames,
+                message_index,
+            },
             detail: issue.detail,
             evidence,
         };
@@ -516,11 +589,23 @@ impl Analyzer<'_> {
                     let d = st.report.dir_mut(direction);
                     d.chunk_size = new;
                     d.chunk_size_changes += 1;
-                    let place = Place { flow: st.id, direction, offset, frames: self.frames(st, direction, offset.saturating_sub(1), offset), time: None };
+                    let place = Place {
+                        flow: st.id,
+                        direction,
+                        offset,
+                        frames: self.frames(st, direction, offset.saturating_sub(1), offset),
+                        time: None,
+                    };
                     self.writer.event(&ReportEvent::ChunkSize { place, old, new })?;
                 }
                 SessionEvent::Resynced { direction, offset, skipped, chunk_size } => {
-                    let place = Place { flow: st.id, direction, offset, frames: self.frames(st, direction, offset, offset + 1), time: None };
+                    let place = Place {
+                        flow: st.id,
+                        direction,
+                        offset,
+                        frames: self.frames(st, direction, offset, offset + 1),
+                        time: None,
+                    };
                     st.report.dir_mut(direction).chunk_size = chunk_size;
                     self.writer.event(&ReportEvent::Resync { place, skipped, chunk_size })?;
                 }

@@ -108,7 +108,9 @@ fn run_analyze(a: AnalyzeArgs) -> anyhow::Result<u8> {
     }
     let options = Options { ports, any_port: a.any_port, limits };
     let out: Box<dyn Write> = match &a.output {
-        Some(p) => Box::new(std::fs::File::create(p).map_err(|e| anyhow::anyhow!("cannot write {}: {e}", p.display()))?),
+        Some(p) => {
+            Box::new(std::fs::File::create(p).map_err(|e| anyhow::anyhow!("cannot write {}: {e}", p.display()))?)
+        }
         None => Box::new(io::stdout().lock()),
     };
     let out = io::BufWriter::with_capacity(1 << 16, out);
@@ -150,7 +152,15 @@ fn run_rules(r: RulesArgs) -> anyhow::Result<u8> {
         RulesFormat::Md => {
             writeln!(out, "| id | severity | title | spec | explanation |\n|---|---|---|---|---|")?;
             for rule in CATALOGUE {
-                writeln!(out, "| `{}` | {} | {} | {} | {} |", rule.id, rule.severity.as_str(), rule.title, rule.spec, rule.explanation)?;
+                writeln!(
+                    out,
+                    "| `{}` | {} | {} | {} | {} |",
+                    rule.id,
+                    rule.severity.as_str(),
+                    rule.title,
+                    rule.spec,
+                    rule.explanation
+                )?;
             }
         }
     }

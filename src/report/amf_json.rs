@@ -44,10 +44,7 @@ pub fn amf_to_json(v: &AmfValue) -> Value {
         AmfValue::Null => Value::Null,
         AmfValue::Undefined => tagged("$undefined", Value::Bool(true)),
         AmfValue::Reference(i) => tagged("$ref", Value::from(*i)),
-        AmfValue::EcmaArray {
-            declared_count,
-            entries,
-        } => {
+        AmfValue::EcmaArray { declared_count, entries } => {
             let mut m = Map::new();
             m.insert("$ecma_array".into(), Value::Object(entries_to_map(entries)));
             m.insert("$count".into(), Value::from(*declared_count));
@@ -62,10 +59,7 @@ pub fn amf_to_json(v: &AmfValue) -> Value {
         }
         AmfValue::Unsupported => tagged("$unsupported", Value::Bool(true)),
         AmfValue::XmlDocument(s) => tagged("$xml", Value::String(s.clone())),
-        AmfValue::TypedObject {
-            class_name,
-            entries,
-        } => {
+        AmfValue::TypedObject { class_name, entries } => {
             let mut m = Map::new();
             m.insert("$class".into(), Value::String(class_name.clone()));
             m.insert("$object".into(), Value::Object(entries_to_map(entries)));
@@ -123,10 +117,7 @@ mod tests {
     use serde_json::json;
 
     fn pairs(entries: &[(&str, AmfValue)]) -> Vec<(String, AmfValue)> {
-        entries
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.clone()))
-            .collect()
+        entries.iter().map(|(k, v)| (k.to_string(), v.clone())).collect()
     }
 
     #[test]
@@ -160,28 +151,16 @@ mod tests {
             (AmfValue::Undefined, json!({"$undefined": true})),
             (AmfValue::Reference(3), json!({"$ref": 3})),
             (
-                AmfValue::EcmaArray {
-                    declared_count: 0,
-                    entries: pairs(&[("duration", AmfValue::Number(12.5))]),
-                },
+                AmfValue::EcmaArray { declared_count: 0, entries: pairs(&[("duration", AmfValue::Number(12.5))]) },
                 json!({"$ecma_array": {"duration": 12.5}, "$count": 0}),
             ),
+            (AmfValue::StrictArray(vec![AmfValue::Number(1.0), AmfValue::Null]), json!([1, null])),
             (
-                AmfValue::StrictArray(vec![AmfValue::Number(1.0), AmfValue::Null]),
-                json!([1, null]),
-            ),
-            (
-                AmfValue::Date {
-                    millis: 1_577_934_245_000.0,
-                    timezone: -60,
-                },
+                AmfValue::Date { millis: 1_577_934_245_000.0, timezone: -60 },
                 json!({"$date": 1_577_934_245_000_i64, "$tz": -60}),
             ),
             (AmfValue::Unsupported, json!({"$unsupported": true})),
-            (
-                AmfValue::XmlDocument("<a/>".into()),
-                json!({"$xml": "<a/>"}),
-            ),
+            (AmfValue::XmlDocument("<a/>".into()), json!({"$xml": "<a/>"})),
             (
                 AmfValue::TypedObject {
                     class_name: "com.example.Foo".into(),
@@ -189,10 +168,7 @@ mod tests {
                 },
                 json!({"$class": "com.example.Foo", "$object": {"a": 1}}),
             ),
-            (
-                AmfValue::Amf3Raw(vec![0x06, 0x03, 0xab]),
-                json!({"$amf3_hex": "0603ab"}),
-            ),
+            (AmfValue::Amf3Raw(vec![0x06, 0x03, 0xab]), json!({"$amf3_hex": "0603ab"})),
         ];
         for (v, want) in table {
             assert_eq!(amf_to_json(&v), want, "{v:?}");
@@ -217,10 +193,7 @@ mod tests {
             AmfValue::Number(1.0),
             AmfValue::Object(pairs(&[
                 ("app", AmfValue::String("live".into())),
-                (
-                    "tcUrl",
-                    AmfValue::String("rtmp://127.0.0.1:1935/live".into()),
-                ),
+                ("tcUrl", AmfValue::String("rtmp://127.0.0.1:1935/live".into())),
             ])),
         ];
         assert_eq!(

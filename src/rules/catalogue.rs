@@ -80,6 +80,26 @@ pub static CATALOGUE: &[Rule] = &[
     rule!("media.sound-format-undefined", Warning, Misbehaviour, "FLV 10.1 §E.4.2.1", "Undefined sound format", "Sound formats 12 and 13 are not defined by FLV (some forks use them for Opus)."),
     rule!("media.video-command-invalid", Error, Malformed, "FLV 10.1 §E.4.3.1; E-RTMP v2", "Invalid video command frame", "A video info/command frame carries exactly one byte: 0 (start of seek) or 1 (end of seek)."),
     rule!("media.video-packet-type-unknown", Error, Malformed, "E-RTMP v2 Enhanced Video", "Unknown video packet type", "In an enhanced video header, VideoPacketType 8-15 are not defined."),
+    // AMF0
+    rule!("amf0.amf3-not-decoded", Info, Notable, "AMF0 §3.1", "AMF3 value not decoded", "An AVM+ marker switched to AMF3; this version keeps the AMF3 bytes raw and stops decoding the body there."),
+    rule!("amf0.bad-object-end", Error, Malformed, "AMF0 §2.5, §2.11", "Empty property name not followed by object end", "Inside an object, an empty property name is only legal as part of the end marker 00 00 09."),
+    rule!("amf0.bad-reference", Error, Malformed, "AMF0 §2.9", "Reference to a missing value", "A reference names an index of the complex values decoded so far in the body; this index does not exist."),
+    rule!("amf0.date-timezone", Warning, Misbehaviour, "AMF0 §2.13", "Date with a non-zero time zone", "The time zone field of a date is reserved and should be 0."),
+    rule!("amf0.duplicate-key", Warning, Misbehaviour, "AMF0 §2.5 (derived)", "Property name repeated", "The same property name appears twice in one object; decoders keep different copies."),
+    rule!("amf0.ecma-count-mismatch", Warning, Misbehaviour, "AMF0 §2.10", "ECMA array count differs from its entries", "The count before an ECMA array should equal the number of entries that follow."),
+    rule!("amf0.ecma-missing-end", Info, Notable, "AMF0 §2.10", "ECMA array without end marker", "The ECMA array held exactly its declared entries and the body ended without the object-end marker (a legacy form readers accept)."),
+    rule!("amf0.empty-class-name", Warning, Misbehaviour, "AMF0 §2.18", "Typed object with an empty class name", "A typed object names its class; an empty name is an anonymous object written the wrong way."),
+    rule!("amf0.invalid-utf8", Error, Malformed, "AMF0 §1.3.1, §2.4", "String is not valid UTF-8", "AMF0 strings are UTF-8; invalid sequences were replaced for display."),
+    rule!("amf0.long-string-could-be-short", Info, Notable, "AMF0 §2.14", "Long string that fits a short string", "A string under 65536 bytes was written with the long-string marker; legal but unusual."),
+    rule!("amf0.non-canonical-boolean", Info, Notable, "AMF0 §2.3", "Boolean byte other than 0 or 1", "Any non-zero byte means true, but encoders write 1."),
+    rule!("amf0.object-end-outside-object", Error, Malformed, "AMF0 §2.11", "Object-end marker where a value belongs", "The object-end marker 0x09 only closes an object, typed object or ECMA array."),
+    rule!("amf0.reserved-marker", Error, Malformed, "AMF0 §2.6, §2.16", "Reserved AMF0 marker", "Markers 0x04 (movieclip) and 0x0E (recordset) are reserved and never serialised."),
+    rule!("amf0.strict-array-count", Error, Malformed, "AMF0 §2.12", "Strict array count larger than the body", "The strict array declares more values than the remaining bytes could hold."),
+    rule!("amf0.too-deep", Warning, Capture, "rtmpscope limits (AMF0 §2.5)", "AMF nesting limit reached", "Containers nest deeper than the limit; decoding stopped there."),
+    rule!("amf0.too-many-values", Warning, Capture, "rtmpscope limits", "AMF value limit reached", "The body holds more values than the limit; decoding stopped there."),
+    rule!("amf0.truncated", Error, Malformed, "AMF0 §2.2-2.18", "AMF0 value cut short", "A value or its declared length runs past the end of the message body."),
+    rule!("amf0.unknown-marker", Error, Malformed, "AMF0 §2.1", "Unknown AMF0 marker", "AMF0 type markers are 0x00 to 0x11."),
+    rule!("amf0.unterminated-object", Error, Malformed, "AMF0 §2.5, §2.10, §2.18", "Object without end marker", "An object, typed object or ECMA array ends with 00 00 09; the body ended first."),
     // messages
     rule!("message.not-decoded", Info, Notable, "RTMP 1.0 §7.1", "Message body not decoded", "The message type is known but this version does not decode its body; the bytes are accounted for and summarised."),
     rule!("message.unknown-type", Warning, Malformed, "RTMP 1.0 §5.4, §6, §7.1", "Unknown message type", "The message type id is not defined by RTMP; the body was skipped."),
@@ -103,7 +123,11 @@ mod tests {
             assert!(seen.insert(r.id), "duplicate rule id {}", r.id);
             let (area, slug) = r.id.split_once('.').expect("area.slug");
             assert!(!area.is_empty() && !slug.is_empty(), "{}", r.id);
-            assert!(r.id.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '.' || c == '-'), "{}", r.id);
+            assert!(
+                r.id.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '.' || c == '-'),
+                "{}",
+                r.id
+            );
             assert!(!r.title.is_empty() && !r.spec.is_empty() && r.explanation.ends_with('.'), "{}", r.id);
         }
     }

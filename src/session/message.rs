@@ -48,7 +48,10 @@ pub enum MessageBody {
     Video(VideoTag),
     /// A body that could not be decoded (too short, bytes missing, or a type not decoded
     /// here): the reason and a short hex excerpt.
-    Raw { reason: &'static str, excerpt: String },
+    Raw {
+        reason: &'static str,
+        excerpt: String,
+    },
 }
 
 impl Message {
@@ -99,7 +102,11 @@ pub(crate) fn decode(dir: Direction, m: &RawMessage<'_>, amf: &AmfLimits) -> (Me
             }
             // RTMP §5.3.1.1 / §6: type ids outside the defined set.
             _ => {
-                issues.push(Issue::new(m.start_offset, "message.unknown-type", format!("message type id {} is not defined by RTMP; {} bytes skipped", ty.0, p.len())));
+                issues.push(Issue::new(
+                    m.start_offset,
+                    "message.unknown-type",
+                    format!("message type id {} is not defined by RTMP; {} bytes skipped", ty.0, p.len()),
+                ));
                 MessageBody::Raw { reason: "unknown-type", excerpt: hex_window(p, EXCERPT_BYTES) }
             }
         }

@@ -40,10 +40,29 @@ pub enum SessionEvent {
     Handshake(Box<HandshakeSummary>),
     Message(Box<Message>),
     /// A problem; `message_index` names the message it belongs to, when there is one.
-    Issue { direction: Direction, issue: Issue, message_index: Option<u64> },
-    ChunkSizeChanged { direction: Direction, offset: u64, old: u32, new: u32 },
-    Aborted { direction: Direction, offset: u64, csid: u32, discarded: u32 },
-    Resynced { direction: Direction, offset: u64, skipped: u64, chunk_size: u32 },
+    Issue {
+        direction: Direction,
+        issue: Issue,
+        message_index: Option<u64>,
+    },
+    ChunkSizeChanged {
+        direction: Direction,
+        offset: u64,
+        old: u32,
+        new: u32,
+    },
+    Aborted {
+        direction: Direction,
+        offset: u64,
+        csid: u32,
+        discarded: u32,
+    },
+    Resynced {
+        direction: Direction,
+        offset: u64,
+        skipped: u64,
+        chunk_size: u32,
+    },
 }
 
 #[derive(Debug)]
@@ -183,7 +202,11 @@ impl Session {
         self.events.push_back(SessionEvent::Issue {
             direction: dir,
             message_index: None,
-            issue: Issue::new(at, "tcp.gap", format!("{len} bytes of this direction were not captured; decoding resumes after them")),
+            issue: Issue::new(
+                at,
+                "tcp.gap",
+                format!("{len} bytes of this direction were not captured; decoding resumes after them"),
+            ),
         });
         match &mut self.sides[i].phase {
             Phase::Chunks(d) => {
@@ -219,7 +242,14 @@ impl Session {
                 self.events.push_back(SessionEvent::Issue {
                     direction: dir,
                     message_index: None,
-                    issue: Issue::new(at - n as u64, "handshake.truncated", format!("the handshake of this direction ended after {n} of {} bytes", 1 + 2 * HANDSHAKE_PACKET)),
+                    issue: Issue::new(
+                        at - n as u64,
+                        "handshake.truncated",
+                        format!(
+                            "the handshake of this direction ended after {n} of {} bytes",
+                            1 + 2 * HANDSHAKE_PACKET
+                        ),
+                    ),
                 });
             }
             _ => {}
@@ -265,8 +295,14 @@ impl Session {
             b.get(1 + n * HANDSHAKE_PACKET..1 + (n + 1) * HANDSHAKE_PACKET).and_then(|p| p.try_into().ok())
         };
         let (c1, c2, s1, s2) = (packet(c, 0), packet(c, 1), packet(s, 0), packet(s, 1));
-        let (summary, issues) =
-            handshake::check_handshake(c.first().copied(), c1.as_ref(), s.first().copied(), s1.as_ref(), s2.as_ref(), c2.as_ref());
+        let (summary, issues) = handshake::check_handshake(
+            c.first().copied(),
+            c1.as_ref(),
+            s.first().copied(),
+            s1.as_ref(),
+            s2.as_ref(),
+            c2.as_ref(),
+        );
         for (direction, issue) in issues {
             self.events.push_back(SessionEvent::Issue { direction, issue, message_index: None });
         }
@@ -304,7 +340,9 @@ impl Session {
                         self.push_message(dir, m, issues);
                     }
                 }
-                Owned::Issue(issue) => self.events.push_back(SessionEvent::Issue { direction: dir, issue, message_index: None }),
+                Owned::Issue(issue) => {
+                    self.events.push_back(SessionEvent::Issue { direction: dir, issue, message_index: None })
+                }
                 Owned::ChunkSize { offset, old, new } => {
                     self.events.push_back(SessionEvent::ChunkSizeChanged { direction: dir, offset, old, new })
                 }
@@ -330,10 +368,12 @@ impl Session {
         m.index = self.next_index;
         self.next_index += 1;
         let key = (dir, m.stream_id, m.type_id.0);
-        m.timestamp_delta = self.last_ts.insert(key, m.timestamp).map(|prev| m.timestamp.wrapping_sub(prev) as i32 as i64);
+        m.timestamp_delta =
+            self.last_ts.insert(key, m.timestamp).map(|prev| m.timestamp.wrapping_sub(prev) as i32 as i64);
         if let MessageBody::Command(c) = &m.body {
             if c.name.as_deref() == Some("connect") && dir == Direction::ClientToServer {
-                self.object_encoding = c.command_object.as_ref().and_then(|o| o.get("objectEncoding")).and_then(|v| v.as_number());
+                self.object_encoding =
+                    c.command_object.as_ref().and_then(|o| o.get("objectEncoding")).and_then(|v| v.as_number());
             }
         }
         for issue in issues {

@@ -35,8 +35,8 @@ pub const PLAYER_KEY_PREFIX: &[u8; 30] = b"Genuine Adobe Flash Player 001";
 pub const SERVER_KEY_PREFIX: &[u8; 36] = b"Genuine Adobe Flash Media Server 001";
 /// Constant tail shared by both full keys (public, widely published).
 const KEY_SUFFIX: [u8; 32] = [
-    0xf0, 0xee, 0xc2, 0x4a, 0x80, 0x68, 0xbe, 0xe8, 0x2e, 0x00, 0xd0, 0xd1, 0x02, 0x9e, 0x7e, 0x57,
-    0x6e, 0xec, 0x5d, 0x2d, 0x29, 0x80, 0x6f, 0xab, 0x93, 0xb8, 0xe6, 0x36, 0xcf, 0xeb, 0x31, 0xae,
+    0xf0, 0xee, 0xc2, 0x4a, 0x80, 0x68, 0xbe, 0xe8, 0x2e, 0x00, 0xd0, 0xd1, 0x02, 0x9e, 0x7e, 0x57, 0x6e, 0xec, 0x5d,
+    0x2d, 0x29, 0x80, 0x6f, 0xab, 0x93, 0xb8, 0xe6, 0x36, 0xcf, 0xeb, 0x31, 0xae,
 ];
 
 /// Which side of the connection produced a packet.
@@ -143,19 +143,12 @@ pub fn sniff_foreign(start: &[u8]) -> Option<ForeignProtocol> {
     if start.len() >= 2 && start[0] == 0x16 && start[1] == 0x03 {
         return Some(ForeignProtocol::Tls);
     }
-    const METHODS: [&[u8]; 7] = [
-        b"GET ", b"POST", b"HEAD", b"PUT ", b"OPTI", b"CONN", b"DELE",
-    ];
+    const METHODS: [&[u8]; 7] = [b"GET ", b"POST", b"HEAD", b"PUT ", b"OPTI", b"CONN", b"DELE"];
     if start.len() < 4 || !METHODS.iter().any(|m| start.starts_with(m)) {
         return None;
     }
-    const RTMPT_PATHS: [&[u8]; 5] = [
-        b"POST /open/",
-        b"POST /idle/",
-        b"POST /send/",
-        b"POST /close/",
-        b"POST /fcs/ident",
-    ];
+    const RTMPT_PATHS: [&[u8]; 5] =
+        [b"POST /open/", b"POST /idle/", b"POST /send/", b"POST /close/", b"POST /fcs/ident"];
     if RTMPT_PATHS.iter().any(|p| start.starts_with(p)) {
         Some(ForeignProtocol::Rtmpt)
     } else {
@@ -218,10 +211,7 @@ fn hmac_sha256(key: &[u8], parts: &[&[u8]]) -> [u8; DIGEST_SIZE] {
 /// The digest a hello of `role` should carry at `pos`: HMAC-SHA256 keyed by the role's key
 /// prefix over the packet without the 32 digest bytes.
 fn hello_digest(packet: &[u8; HANDSHAKE_SIZE], pos: usize, role: Role) -> [u8; DIGEST_SIZE] {
-    hmac_sha256(
-        role.key_prefix(),
-        &[&packet[..pos], &packet[pos + DIGEST_SIZE..]],
-    )
+    hmac_sha256(role.key_prefix(), &[&packet[..pos], &packet[pos + DIGEST_SIZE..]])
 }
 
 /// The signature a response from `responder` should end with, given the peer's hello digest.
@@ -288,11 +278,7 @@ pub fn find_digest(bytes: &[u8; HANDSHAKE_SIZE], role: Role) -> Option<Digest> {
         let pos = scheme.digest_position(bytes);
         let want = hello_digest(bytes, pos, role);
         let have = &bytes[pos..pos + DIGEST_SIZE];
-        (have == want).then_some(Digest {
-            scheme,
-            position: pos,
-            bytes: want,
-        })
+        (have == want).then_some(Digest { scheme, position: pos, bytes: want })
     })
 }
 
@@ -350,15 +336,11 @@ pub fn check_response(
     responder: Role,
 ) -> ResponseCheck {
     let time_echoed = response[..4] == hello[..4];
-    let first_random_mismatch = response[8..]
-        .iter()
-        .zip(&hello[8..])
-        .position(|(a, b)| a != b);
+    let first_random_mismatch = response[8..].iter().zip(&hello[8..]).position(|(a, b)| a != b);
     let random_echoed = first_random_mismatch.is_none();
     let time2 = u32::from_be_bytes([response[4], response[5], response[6], response[7]]);
-    let signature_valid = hello_info
-        .digest
-        .map(|d| response[SIGNATURE_AT..] == response_signature(response, &d.bytes, responder));
+    let signature_valid =
+        hello_info.digest.map(|d| response[SIGNATURE_AT..] == response_signature(response, &d.bytes, responder));
     let outcome = match (signature_valid, time_echoed, random_echoed) {
         (Some(true), _, _) => ResponseOutcome::DigestSignatureValid,
         (_, true, true) => ResponseOutcome::Echo,
@@ -392,23 +374,12 @@ fn fill_random(out: &mut [u8], random: &[u8]) {
 
 /// Builds a C1 (client hello). `random` fills bytes 8.. (repeated; all zero when empty);
 /// with `digest`, a valid client digest is placed at that scheme's position.
-pub fn make_c1(
-    time: u32,
-    version: u32,
-    digest: Option<Scheme>,
-    random: &[u8],
-) -> [u8; HANDSHAKE_SIZE] {
+pub fn make_c1(time: u32, version: u32, digest: Option<Scheme>, random: &[u8]) -> [u8; HANDSHAKE_SIZE] {
     make_hello(Role::Client, time, version, digest, random)
 }
 
 /// Builds a C1 or S1 for `role` (see [`make_c1`]).
-pub fn make_hello(
-    role: Role,
-    time: u32,
-    version: u32,
-    digest: Option<Scheme>,
-    random: &[u8],
-) -> [u8; HANDSHAKE_SIZE] {
+pub fn make_hello(role: Role, time: u32, version: u32, digest: Option<Scheme>, random: &[u8]) -> [u8; HANDSHAKE_SIZE] {
     let mut p = [0u8; HANDSHAKE_SIZE];
     p[..4].copy_from_slice(&time.to_be_bytes());
     p[4..8].copy_from_slice(&version.to_be_bytes());
@@ -523,14 +494,7 @@ pub fn check_handshake(
         head.extend_from_slice(&c1[..15]);
     }
     if let (Some(v), Some(class)) = (c0, c0_class) {
-        version_issue(
-            Direction::ClientToServer,
-            "C0",
-            v,
-            class,
-            sniff_foreign(&head),
-            &mut issues,
-        );
+        version_issue(Direction::ClientToServer, "C0", v, class, sniff_foreign(&head), &mut issues);
     }
     if let (Some(v), Some(class)) = (s0, s0_class) {
         version_issue(Direction::ServerToClient, "S0", v, class, None, &mut issues);
@@ -541,19 +505,14 @@ pub fn check_handshake(
         if c != s && s != RTMP_VERSION {
             issues.push((
                 Direction::ServerToClient,
-                Issue::new(
-                    0,
-                    "handshake.version-mismatch",
-                    format!("S0 is version {s} but C0 asked for version {c}"),
-                ),
+                Issue::new(0, "handshake.version-mismatch", format!("S0 is version {s} but C0 asked for version {c}")),
             ));
         }
     }
 
     // Beyond the version byte, an encrypted or foreign stream is not checked.
-    let decodable = |class: Option<VersionClass>| {
-        !matches!(class, Some(VersionClass::Encrypted | VersionClass::NotRtmp))
-    };
+    let decodable =
+        |class: Option<VersionClass>| !matches!(class, Some(VersionClass::Encrypted | VersionClass::NotRtmp));
     let checkable = decodable(c0_class) && decodable(s0_class);
 
     let c1_info = c1.map(|p| parse_hello(p, Role::Client));
@@ -579,10 +538,7 @@ pub fn check_handshake(
     }
 
     if checkable {
-        for (info, dir) in [
-            (&c1_info, Direction::ClientToServer),
-            (&s1_info, Direction::ServerToClient),
-        ] {
+        for (info, dir) in [(&c1_info, Direction::ClientToServer), (&s1_info, Direction::ServerToClient)] {
             if let Some(h) = info {
                 hello_issues(h, dir, &mut issues);
             }
@@ -638,19 +594,15 @@ fn version_issue(
             "handshake.version-deprecated",
             format!("{name} is version {v}, a deprecated pre-RTMP-1.0 version (expected 3)"),
         ),
-        VersionClass::Reserved => (
-            "handshake.version-reserved",
-            format!("{name} is version {v}, reserved for future use (expected 3)"),
-        ),
+        VersionClass::Reserved => {
+            ("handshake.version-reserved", format!("{name} is version {v}, reserved for future use (expected 3)"))
+        }
         VersionClass::NotRtmp => {
             let what = match foreign {
                 Some(f) => format!("; the bytes look like {}", f.describe()),
                 None => String::new(),
             };
-            (
-                "handshake.not-rtmp",
-                format!("{name} is 0x{v:02x}, which no RTMP version uses{what}"),
-            )
+            ("handshake.not-rtmp", format!("{name} is 0x{v:02x}, which no RTMP version uses{what}"))
         }
     };
     out.push((dir, Issue::new(0, rule, detail)));
@@ -729,10 +681,7 @@ fn response_issues(
             Issue::new(
                 OFF_RESPONSE,
                 "handshake.echo-time-mismatch",
-                format!(
-                    "{name} bytes 0-3 do not repeat the {peer} time {}",
-                    hello.time
-                ),
+                format!("{name} bytes 0-3 do not repeat the {peer} time {}", hello.time),
             ),
         )),
         // RTMP 1.0 §5.2.4: C2/S2 bytes 8-1535 repeat the random bytes the peer sent in S1/C1.
@@ -746,11 +695,7 @@ fn response_issues(
                     format!(
                         "{name} does not echo the {peer} random bytes (first difference at \
                          packet byte {at}){}",
-                        if check.time_echoed {
-                            ""
-                        } else {
-                            "; the time is not echoed either"
-                        }
+                        if check.time_echoed { "" } else { "; the time is not echoed either" }
                     ),
                 ),
             ))
@@ -824,9 +769,7 @@ mod tests {
     }
 
     fn pattern(seed: u8) -> Vec<u8> {
-        (0..251u16)
-            .map(|i| (i as u8).wrapping_mul(7).wrapping_add(seed))
-            .collect()
+        (0..251u16).map(|i| (i as u8).wrapping_mul(7).wrapping_add(seed)).collect()
     }
 
     #[test]
@@ -884,13 +827,7 @@ mod tests {
 
     #[test]
     fn accepts_server_digest_with_server_key() {
-        let s1 = make_hello(
-            Role::Server,
-            0,
-            0x0d0e_0a0d,
-            Some(Scheme::Offset8),
-            &pattern(9),
-        );
+        let s1 = make_hello(Role::Server, 0, 0x0d0e_0a0d, Some(Scheme::Offset8), &pattern(9));
         let h = parse_hello(&s1, Role::Server);
         assert_eq!(h.digest.map(|d| d.scheme), Some(Scheme::Offset8));
         assert_eq!(h.version, "13.14.10.13");
@@ -940,13 +877,7 @@ mod tests {
         assert_eq!(check.signature_valid, Some(false));
 
         // A correct C2 is signed with the player key over S1's digest.
-        let s1 = make_hello(
-            Role::Server,
-            0,
-            0x0d0e_0a0d,
-            Some(Scheme::Offset772),
-            &pattern(8),
-        );
+        let s1 = make_hello(Role::Server, 0, 0x0d0e_0a0d, Some(Scheme::Offset772), &pattern(8));
         let s1i = parse_hello(&s1, Role::Server);
         let c2 = make_response(&s1, &s1i, Role::Client, 0, &pattern(50));
         let check = check_response(&s1, &s1i, &c2, Role::Client);
@@ -970,10 +901,7 @@ mod tests {
         let s2 = make_response(&c1, &info, Role::Server, 4242, &[]);
         let check = check_response(&c1, &info, &s2, Role::Server);
         assert_eq!(check.outcome, ResponseOutcome::Echo);
-        assert_eq!(
-            (check.time_echoed, check.random_echoed, check.time2),
-            (true, true, 4242)
-        );
+        assert_eq!((check.time_echoed, check.random_echoed, check.time2), (true, true, 4242));
         assert_eq!(check.signature_valid, None);
 
         let mut bad_time = s2;
@@ -994,64 +922,38 @@ mod tests {
         let s1 = make_hello(Role::Server, 0, 0, None, &pattern(2));
         let s2 = make_echo_response(&c1, 10);
         let c2 = make_echo_response(&s1, 11);
-        let (sum, issues) =
-            check_handshake(Some(3), Some(&c1), Some(3), Some(&s1), Some(&s2), Some(&c2));
+        let (sum, issues) = check_handshake(Some(3), Some(&c1), Some(3), Some(&s1), Some(&s2), Some(&c2));
         assert_eq!(issues, vec![]);
         assert_eq!(sum.form, Some(HandshakeForm::Plain));
         assert_eq!(sum.c0_class, Some(VersionClass::Plain));
-        assert_eq!(
-            sum.s2.as_ref().map(|c| c.outcome),
-            Some(ResponseOutcome::Echo)
-        );
-        assert_eq!(
-            sum.c2.as_ref().map(|c| c.outcome),
-            Some(ResponseOutcome::Echo)
-        );
+        assert_eq!(sum.s2.as_ref().map(|c| c.outcome), Some(ResponseOutcome::Echo));
+        assert_eq!(sum.c2.as_ref().map(|c| c.outcome), Some(ResponseOutcome::Echo));
         assert!(sum.quirks.is_empty());
     }
 
     #[test]
     fn accepts_digest_handshake_with_info_issues() {
         let c1 = make_c1(0, 0x0900_7c02, Some(Scheme::Offset8), &pattern(1));
-        let s1 = make_hello(
-            Role::Server,
-            0,
-            0x0d0e_0a0d,
-            Some(Scheme::Offset772),
-            &pattern(2),
-        );
+        let s1 = make_hello(Role::Server, 0, 0x0d0e_0a0d, Some(Scheme::Offset772), &pattern(2));
         let c1i = parse_hello(&c1, Role::Client);
         let s1i = parse_hello(&s1, Role::Server);
         let s2 = make_response(&c1, &c1i, Role::Server, 0, &pattern(3));
         let c2 = make_response(&s1, &s1i, Role::Client, 0, &pattern(4));
-        let (sum, issues) =
-            check_handshake(Some(3), Some(&c1), Some(3), Some(&s1), Some(&s2), Some(&c2));
+        let (sum, issues) = check_handshake(Some(3), Some(&c1), Some(3), Some(&s1), Some(&s2), Some(&c2));
         assert_eq!(
             rules(&issues),
-            vec![
-                (C2S, "handshake.zero-field-nonzero", 5),
-                (S2C, "handshake.zero-field-nonzero", 5),
-            ]
+            vec![(C2S, "handshake.zero-field-nonzero", 5), (S2C, "handshake.zero-field-nonzero", 5),]
         );
         assert_eq!(sum.form, Some(HandshakeForm::Digest));
-        assert_eq!(
-            sum.s2.as_ref().map(|c| c.outcome),
-            Some(ResponseOutcome::DigestSignatureValid)
-        );
-        assert_eq!(
-            sum.c2.as_ref().map(|c| c.outcome),
-            Some(ResponseOutcome::DigestSignatureValid)
-        );
+        assert_eq!(sum.s2.as_ref().map(|c| c.outcome), Some(ResponseOutcome::DigestSignatureValid));
+        assert_eq!(sum.c2.as_ref().map(|c| c.outcome), Some(ResponseOutcome::DigestSignatureValid));
         let json = serde_json::to_value(&sum).expect("serialises");
         assert_eq!(json["c1"]["digest"]["scheme"], "offset-8");
         assert_eq!(json["s1"]["digest"]["scheme"], "offset-772");
         assert_eq!(json["form"], "digest");
         assert_eq!(json["s2"]["outcome"], "digest-signature-valid");
         assert_eq!(json["c0_class"], "plain");
-        assert_eq!(
-            json["c1"]["digest"]["bytes"].as_str().map(str::len),
-            Some(64)
-        );
+        assert_eq!(json["c1"]["digest"]["bytes"].as_str().map(str::len), Some(64));
     }
 
     #[test]
@@ -1061,8 +963,7 @@ mod tests {
         let s1 = make_hello(Role::Server, 0, 0x0300_0000, None, &pattern(2));
         // S2 is neither signed nor an echo.
         let s2 = make_hello(Role::Server, 0, 0, None, &pattern(3));
-        let (sum, issues) =
-            check_handshake(Some(3), Some(&c1), Some(3), Some(&s1), Some(&s2), None);
+        let (sum, issues) = check_handshake(Some(3), Some(&c1), Some(3), Some(&s1), Some(&s2), None);
         assert_eq!(
             rules(&issues),
             vec![
@@ -1083,14 +984,10 @@ mod tests {
         s2[0] ^= 0xff;
         let mut c2 = make_echo_response(&s1, 0);
         c2[9] ^= 0xff;
-        let (_, issues) =
-            check_handshake(Some(3), Some(&c1), Some(3), Some(&s1), Some(&s2), Some(&c2));
+        let (_, issues) = check_handshake(Some(3), Some(&c1), Some(3), Some(&s1), Some(&s2), Some(&c2));
         assert_eq!(
             rules(&issues),
-            vec![
-                (S2C, "handshake.echo-time-mismatch", 1537),
-                (C2S, "handshake.echo-random-mismatch", 1537 + 9)
-            ]
+            vec![(S2C, "handshake.echo-time-mismatch", 1537), (C2S, "handshake.echo-random-mismatch", 1537 + 9)]
         );
     }
 
@@ -1100,22 +997,8 @@ mod tests {
         let table: [(u8, u8, Found); 7] = [
             (0, 3, vec![(C2S, "handshake.version-deprecated", 0)]),
             (4, 3, vec![(C2S, "handshake.version-reserved", 0)]),
-            (
-                4,
-                4,
-                vec![
-                    (C2S, "handshake.version-reserved", 0),
-                    (S2C, "handshake.version-reserved", 0),
-                ],
-            ),
-            (
-                3,
-                31,
-                vec![
-                    (S2C, "handshake.version-reserved", 0),
-                    (S2C, "handshake.version-mismatch", 0),
-                ],
-            ),
+            (4, 4, vec![(C2S, "handshake.version-reserved", 0), (S2C, "handshake.version-reserved", 0)]),
+            (3, 31, vec![(S2C, "handshake.version-reserved", 0), (S2C, "handshake.version-mismatch", 0)]),
             (
                 4,
                 5,
@@ -1125,14 +1008,7 @@ mod tests {
                     (S2C, "handshake.version-mismatch", 0),
                 ],
             ),
-            (
-                6,
-                6,
-                vec![
-                    (C2S, "handshake.encrypted", 0),
-                    (S2C, "handshake.encrypted", 0),
-                ],
-            ),
+            (6, 6, vec![(C2S, "handshake.encrypted", 0), (S2C, "handshake.encrypted", 0)]),
             (b'P', 3, vec![(C2S, "handshake.not-rtmp", 0)]),
         ];
         for (c0, s0, want) in table {
@@ -1148,11 +1024,7 @@ mod tests {
         let (sum, issues) = check_handshake(Some(b'P'), Some(&c1), None, None, None, None);
         assert_eq!(issues.len(), 1);
         assert_eq!(issues[0].1.rule, "handshake.not-rtmp");
-        assert!(
-            issues[0].1.detail.contains("RTMPT"),
-            "{}",
-            issues[0].1.detail
-        );
+        assert!(issues[0].1.detail.contains("RTMPT"), "{}", issues[0].1.detail);
         assert_eq!(sum.c0_class, Some(VersionClass::NotRtmp));
     }
 
@@ -1161,8 +1033,7 @@ mod tests {
         let c1 = make_c1(0, 0, None, &[]);
         let s1 = c1;
         let s2 = c1;
-        let (sum, issues) =
-            check_handshake(Some(3), Some(&c1), Some(3), Some(&s1), Some(&s2), None);
+        let (sum, issues) = check_handshake(Some(3), Some(&c1), Some(3), Some(&s1), Some(&s2), None);
         assert_eq!(
             rules(&issues),
             vec![
@@ -1172,10 +1043,7 @@ mod tests {
             ]
         );
         assert_eq!(sum.quirks, vec!["s1-copies-c1"]);
-        assert_eq!(
-            sum.s2.as_ref().map(|c| c.outcome),
-            Some(ResponseOutcome::Echo)
-        );
+        assert_eq!(sum.s2.as_ref().map(|c| c.outcome), Some(ResponseOutcome::Echo));
     }
 
     #[test]

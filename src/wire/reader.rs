@@ -18,11 +18,7 @@ pub struct Short {
 
 impl fmt::Display for Short {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "needed {} bytes at offset {} but only {} remain",
-            self.needed, self.offset, self.available
-        )
+        write!(f, "needed {} bytes at offset {} but only {} remain", self.needed, self.offset, self.available)
     }
 }
 
@@ -65,11 +61,7 @@ impl<'a> Reader<'a> {
     }
 
     fn short(&self, needed: usize) -> Short {
-        Short {
-            offset: self.offset(),
-            needed,
-            available: self.remaining(),
-        }
+        Short { offset: self.offset(), needed, available: self.remaining() }
     }
 
     /// Takes exactly `n` bytes.
@@ -160,27 +152,13 @@ mod tests {
         assert_eq!(r.offset(), 101);
         assert_eq!(r.u16_be(), Ok(0x0203));
         assert_eq!(r.i24_be(), Ok(-2));
-        assert_eq!(
-            r.u8(),
-            Err(Short {
-                offset: 106,
-                needed: 1,
-                available: 0
-            })
-        );
+        assert_eq!(r.u8(), Err(Short { offset: 106, needed: 1, available: 0 }));
     }
 
     #[test]
     fn rejects_take_beyond_end_without_consuming() {
         let mut r = Reader::new(&[1, 2], 0);
-        assert_eq!(
-            r.take(3),
-            Err(Short {
-                offset: 0,
-                needed: 3,
-                available: 2
-            })
-        );
+        assert_eq!(r.take(3), Err(Short { offset: 0, needed: 3, available: 2 }));
         assert_eq!(r.remaining(), 2);
         let mut s = r.sub(1).expect("one byte is there");
         assert_eq!(s.offset(), 0);

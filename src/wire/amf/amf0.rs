@@ -164,11 +164,7 @@ pub fn decode_body(bytes: &[u8], base: u64, limits: &AmfLimits) -> Decoded {
             }
         }
     }
-    Decoded {
-        values,
-        issues: dec.into_issues(),
-        complete,
-    }
+    Decoded { values, issues: dec.into_issues(), complete }
 }
 
 /// Decoding stopped at a fatal issue (already recorded by the decoder). `partial` is the value
@@ -238,13 +234,7 @@ struct Fatal(Option<AmfValue>);
 
 impl KeyedFrame {
     fn new(kind: KeyedKind, marker_offset: u64) -> Self {
-        KeyedFrame {
-            kind,
-            marker_offset,
-            entries: Vec::new(),
-            seen: HashSet::new(),
-            key: None,
-        }
+        KeyedFrame { kind, marker_offset, entries: Vec::new(), seen: HashSet::new(), key: None }
     }
 
     fn what(&self) -> &'static str {
@@ -258,14 +248,8 @@ impl KeyedFrame {
     fn into_value(self) -> AmfValue {
         match self.kind {
             KeyedKind::Object => AmfValue::Object(self.entries),
-            KeyedKind::Typed(class_name) => AmfValue::TypedObject {
-                class_name,
-                entries: self.entries,
-            },
-            KeyedKind::Ecma { declared, .. } => AmfValue::EcmaArray {
-                declared_count: declared,
-                entries: self.entries,
-            },
+            KeyedKind::Typed(class_name) => AmfValue::TypedObject { class_name, entries: self.entries },
+            KeyedKind::Ecma { declared, .. } => AmfValue::EcmaArray { declared_count: declared, entries: self.entries },
         }
     }
 }
@@ -365,11 +349,7 @@ impl Decoder {
                     Some(frame) => self.close(frame),
                     None => return Err(Stopped { partial: None }),
                 },
-                Err(Fatal(last)) => {
-                    return Err(Stopped {
-                        partial: unwind(stack, last),
-                    })
-                }
+                Err(Fatal(last)) => return Err(Stopped { partial: unwind(stack, last) }),
             };
             match stack.last_mut() {
                 None => return Ok(value),
@@ -380,16 +360,7 @@ impl Decoder {
 
     /// Closes a container whose end was reached normally.
     fn close(&mut self, frame: Frame) -> AmfValue {
-        if let Frame::Keyed(KeyedFrame {
-            kind:
-                KeyedKind::Ecma {
-                    declared,
-                    count_offset,
-                },
-            entries,
-            ..
-        }) = &frame
-        {
+        if let Frame::Keyed(KeyedFrame { kind: KeyedKind::Ecma { declared, count_offset }, entries, .. }) = &frame {
             // §2.10: the count is written before the pairs; a reader must not trust it, but a
             // count that disagrees with the pairs present is worth noting.
             if *declared as usize != entries.len() {
@@ -429,9 +400,7 @@ impl Decoder {
             );
             return Err(self.fatal(at, UNTERMINATED_OBJECT, detail));
         }
-        let len = r
-            .u16_be()
-            .map_err(|s| self.short("property name length", s))?;
+        let len = r.u16_be().map_err(|s| self.short("property name length", s))?;
         if len == 0 {
             let end_at = r.offset();
             return match r.peek_u8() {
@@ -478,19 +447,10 @@ impl Decoder {
     }
 
     /// Reads `len` bytes of UTF-8 declared by the length field at `len_offset`.
-    fn read_utf8(
-        &mut self,
-        r: &mut Reader<'_>,
-        len_offset: u64,
-        len: usize,
-        what: &str,
-    ) -> Result<String, Fatal> {
+    fn read_utf8(&mut self, r: &mut Reader<'_>, len_offset: u64, len: usize, what: &str) -> Result<String, Fatal> {
         // Compare the declared length with what is there before touching (or allocating) it.
         if len > r.remaining() {
-            let detail = format!(
-                "{what} length {len} exceeds the {} left in the body",
-                byte_count(r.remaining())
-            );
+            let detail = format!("{what} length {len} exceeds the {} left in the body", byte_count(r.remaining()));
             return Err(self.fatal(len_offset, TRUNCATED, detail));
         }
         let start = r.offset();
@@ -525,10 +485,8 @@ impl Decoder {
             );
             return Err(self.fatal(at, TOO_MANY_VALUES, detail));
         }
-        let is_container = matches!(
-            m,
-            marker::OBJECT | marker::ECMA_ARRAY | marker::STRICT_ARRAY | marker::TYPED_OBJECT
-        );
+        let is_container =
+            matches!(m, marker::OBJECT | marker::ECMA_ARRAY | marker::STRICT_ARRAY | marker::TYPED_OBJECT);
         if is_container && depth >= self.max_depth {
             let detail = format!(
                 "container marker 0x{m:02x} at offset {at} would open nesting level {} but the \
@@ -546,8 +504,7 @@ impl Decoder {
                 let b_at = r.offset();
                 let b = r.u8().map_err(|s| self.short("boolean", s))?;
                 if b > 1 {
-                    let detail =
-                        format!("boolean byte is 0x{b:02x}, read as true; 0x01 is canonical");
+                    let detail = format!("boolean byte is 0x{b:02x}, read as true; 0x01 is canonical");
                     self.note(b_at, NON_CANONICAL_BOOLEAN, detail);
                 }
                 AmfValue::Boolean(b != 0)
@@ -561,20 +518,12 @@ impl Decoder {
             // §2.5: properties until the empty name and object-end marker.
             marker::OBJECT => {
                 self.table_len += 1;
-                return Ok(Start::Open(Frame::Keyed(KeyedFrame::new(
-                    KeyedKind::Object,
-                    at,
-                ))));
+                return Ok(Start::Open(Frame::Keyed(KeyedFrame::new(KeyedKind::Object, at))));
             }
             // §2.6, §2.16: reserved, not meant to be serialised; their layout is undefined.
             marker::MOVIECLIP | marker::RECORDSET => {
-                let name = if m == marker::MOVIECLIP {
-                    "movieclip"
-                } else {
-                    "recordset"
-                };
-                let detail =
-                    format!("marker 0x{m:02x} ({name}) is reserved and never serialised in AMF0");
+                let name = if m == marker::MOVIECLIP { "movieclip" } else { "recordset" };
+                let detail = format!("marker 0x{m:02x} ({name}) is reserved and never serialised in AMF0");
                 return Err(self.fatal(at, RESERVED_MARKER, detail));
             }
             // §2.7, §2.8: no payload.
@@ -599,26 +548,19 @@ impl Decoder {
                 let count_offset = r.offset();
                 let declared = r.u32_be().map_err(|s| self.short("ECMA array count", s))?;
                 self.table_len += 1;
-                let kind = KeyedKind::Ecma {
-                    declared,
-                    count_offset,
-                };
+                let kind = KeyedKind::Ecma { declared, count_offset };
                 return Ok(Start::Open(Frame::Keyed(KeyedFrame::new(kind, at))));
             }
             // §2.11: only valid after an empty property name.
             marker::OBJECT_END => {
-                let detail = format!(
-                    "object-end marker 0x09 at offset {at} appears where a value is expected"
-                );
+                let detail = format!("object-end marker 0x09 at offset {at} appears where a value is expected");
                 return Err(self.fatal(at, OBJECT_END_OUTSIDE_OBJECT, detail));
             }
             // §2.12: U32 count then exactly that many values. Each value takes at least its
             // marker byte, so a count above the bytes left cannot be honest.
             marker::STRICT_ARRAY => {
                 let c_at = r.offset();
-                let count = r
-                    .u32_be()
-                    .map_err(|s| self.short("strict array count", s))?;
+                let count = r.u32_be().map_err(|s| self.short("strict array count", s))?;
                 if count as usize > r.remaining() {
                     let detail = format!(
                         "strict array declares {count} values but the body has only {} left",
@@ -627,10 +569,7 @@ impl Decoder {
                     return Err(self.fatal(c_at, STRICT_ARRAY_COUNT, detail));
                 }
                 self.table_len += 1;
-                return Ok(Start::Open(Frame::Strict(StrictFrame {
-                    left: count,
-                    items: Vec::new(),
-                })));
+                return Ok(Start::Open(Frame::Strict(StrictFrame { left: count, items: Vec::new() })));
             }
             // §2.13: double milliseconds (UTC) then S16 time zone, which should be 0.
             marker::DATE => {
@@ -638,8 +577,7 @@ impl Decoder {
                 let tz_at = r.offset();
                 let timezone = r.i16_be().map_err(|s| self.short("date time zone", s))?;
                 if timezone != 0 {
-                    let detail =
-                        format!("date time zone is {timezone} minutes; AMF0 says it should be 0");
+                    let detail = format!("date time zone is {timezone} minutes; AMF0 says it should be 0");
                     self.note(tz_at, DATE_TIMEZONE, detail);
                 }
                 AmfValue::Date { millis, timezone }
@@ -647,9 +585,7 @@ impl Decoder {
             // §2.14: U32 length and UTF-8, for strings over 65535 bytes.
             marker::LONG_STRING => {
                 let len_at = r.offset();
-                let len = r
-                    .u32_be()
-                    .map_err(|s| self.short("long string length", s))?;
+                let len = r.u32_be().map_err(|s| self.short("long string length", s))?;
                 let s = self.read_utf8(r, len_at, len as usize, "long string")?;
                 if len <= u32::from(u16::MAX) {
                     let detail = format!(
@@ -665,9 +601,7 @@ impl Decoder {
             // §2.17: U32 length and UTF-8, like a long string.
             marker::XML_DOCUMENT => {
                 let len_at = r.offset();
-                let len = r
-                    .u32_be()
-                    .map_err(|s| self.short("XML document length", s))?;
+                let len = r.u32_be().map_err(|s| self.short("XML document length", s))?;
                 AmfValue::XmlDocument(self.read_utf8(r, len_at, len as usize, "XML document")?)
             }
             // §2.18: class name (U16 UTF-8), then properties like an object.
@@ -689,11 +623,7 @@ impl Decoder {
                 if r.is_empty() {
                     return Err(self.short(
                         "AMF3 value after the AVM+ marker",
-                        Short {
-                            offset: r.offset(),
-                            needed: 1,
-                            available: 0,
-                        },
+                        Short { offset: r.offset(), needed: 1, available: 0 },
                     ));
                 }
                 let raw = r.take_rest();
@@ -707,8 +637,7 @@ impl Decoder {
             }
             // §2.1: markers end at 0x11.
             other => {
-                let detail =
-                    format!("marker 0x{other:02x} is not an AMF0 type (markers end at 0x11)");
+                let detail = format!("marker 0x{other:02x} is not an AMF0 type (markers end at 0x11)");
                 return Err(self.fatal(at, UNKNOWN_MARKER, detail));
             }
         };
@@ -795,10 +724,7 @@ pub fn encode_value(v: &AmfValue, out: &mut Vec<u8>) {
             out.push(marker::REFERENCE);
             out.extend_from_slice(&i.to_be_bytes());
         }
-        AmfValue::EcmaArray {
-            declared_count,
-            entries,
-        } => {
+        AmfValue::EcmaArray { declared_count, entries } => {
             out.push(marker::ECMA_ARRAY);
             out.extend_from_slice(&declared_count.to_be_bytes());
             put_entries(entries, out);
@@ -821,10 +747,7 @@ pub fn encode_value(v: &AmfValue, out: &mut Vec<u8>) {
             out.push(marker::XML_DOCUMENT);
             put_u32_bytes(s.as_bytes(), out);
         }
-        AmfValue::TypedObject {
-            class_name,
-            entries,
-        } => {
+        AmfValue::TypedObject { class_name, entries } => {
             out.push(marker::TYPED_OBJECT);
             put_u16_str(class_name, out);
             put_entries(entries, out);

@@ -68,11 +68,7 @@ impl AmfValue {
 
     /// The last entry named `key` in an object-like value (the one decoders keep).
     pub fn get(&self, key: &str) -> Option<&AmfValue> {
-        self.entries()?
-            .iter()
-            .rev()
-            .find(|(k, _)| k == key)
-            .map(|(_, v)| v)
+        self.entries()?.iter().rev().find(|(k, _)| k == key).map(|(_, v)| v)
     }
 
     /// A short name of the value's type, as used in reports.
@@ -107,9 +103,6 @@ pub struct AmfLimits {
 
 impl Default for AmfLimits {
     fn default() -> Self {
-        AmfLimits {
-            max_depth: 64,
-            max_values: 100_000,
-        }
+        AmfLimits { max_depth: 64, max_values: 100_000 }
     }
 }

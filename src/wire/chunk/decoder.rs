@@ -12,9 +12,7 @@
 //!   including continuation chunks of other chunk streams' partial messages.
 //! - An extended timestamp in a type-1/2 header is a delta, as the 24-bit field it replaces.
 
-use super::header::{
-    message_header_len, parse_basic, parse_message_header, Fmt, Parse, EXTENDED_TIMESTAMP_MARK,
-};
+use super::header::{message_header_len, parse_basic, parse_message_header, Fmt, Parse, EXTENDED_TIMESTAMP_MARK};
 use super::resync::{find_sync, SyncSearch};
 use crate::wire::message::MessageType;
 use crate::wire::Issue;
@@ -32,10 +30,7 @@ pub struct ChunkLimits {
 
 impl Default for ChunkLimits {
     fn default() -> Self {
-        ChunkLimits {
-            max_in_flight_bytes: 64 << 20,
-            max_resync_window: 1 << 20,
-        }
+        ChunkLimits { max_in_flight_bytes: 64 << 20, max_resync_window: 1 << 20 }
     }
 }
 
@@ -263,11 +258,7 @@ impl ChunkDecoder {
     /// The lowest stream offset still needed to locate what the decoder holds (the start of the
     /// oldest partial message or pending bytes); earlier offsets can be forgotten by callers.
     pub fn oldest_needed_offset(&self) -> u64 {
-        let mut low = if self.pending.is_empty() {
-            self.offset
-        } else {
-            self.pending_start
-        };
+        let mut low = if self.pending.is_empty() { self.offset } else { self.pending_start };
         for s in self.streams.values() {
             if let Some(p) = &s.partial {
                 low = low.min(p.start);
@@ -312,10 +303,7 @@ impl ChunkDecoder {
                             Parse::Need(n) => n,
                             Parse::Done(..) => self.pending.len(),
                         };
-                        let add = need
-                            .saturating_sub(self.pending.len())
-                            .min(input.len())
-                            .max(0);
+                        let add = need.saturating_sub(self.pending.len()).min(input.len()).max(0);
                         self.pending.extend_from_slice(&input[..add]);
                         self.offset += add as u64;
                         input = &input[add..];
@@ -359,10 +347,7 @@ impl ChunkDecoder {
                     p.received += len as u32;
                 }
                 self.offset += len;
-                self.state = State::Payload {
-                    csid,
-                    remaining: remaining - len as u32,
-                };
+                self.state = State::Payload { csid, remaining: remaining - len as u32 };
                 return;
             }
         }
@@ -379,21 +364,11 @@ impl ChunkDecoder {
         if !self.pending.is_empty() {
             let n = self.pending.len() as u64;
             let (rule, what) = match self.state {
-                State::Lost => (
-                    "chunk.undecoded-bytes",
-                    "bytes could not be decoded as chunks",
-                ),
-                _ => (
-                    "chunk.truncated-header",
-                    "bytes of a chunk header were cut off by the end of the stream",
-                ),
+                State::Lost => ("chunk.undecoded-bytes", "bytes could not be decoded as chunks"),
+                _ => ("chunk.truncated-header", "bytes of a chunk header were cut off by the end of the stream"),
             };
             self.counters.skipped_bytes += n;
-            sink(ChunkEvent::Issue(Issue::new(
-                self.pending_start,
-                rule,
-                format!("{n} {what}"),
-            )));
+            sink(ChunkEvent::Issue(Issue::new(self.pending_start, rule, format!("{n} {what}"))));
             self.pending.clear();
         }
         let end = self.offset;
@@ -401,12 +376,7 @@ impl ChunkDecoder {
     }
 
     fn drop_partials(&mut self, at: u64, why: &str, sink: &mut dyn FnMut(ChunkEvent<'_>)) {
-        let mut csids: Vec<u32> = self
-            .streams
-            .iter()
-            .filter(|(_, s)| s.partial.is_some())
-            .map(|(&c, _)| c)
-            .collect();
+        let mut csids: Vec<u32> = self.streams.iter().filter(|(_, s)| s.partial.is_some()).map(|(&c, _)| c).collect();
         csids.sort_unstable();
         for csid in csids {
             if let Some(s) = self.streams.get_mut(&csid) {
@@ -488,8 +458,7 @@ impl ChunkDecoder {
 
     fn apply_header(&mut self, h: Head, start: u64, sink: &mut dyn FnMut(ChunkEvent<'_>)) {
         self.counters.chunks += 1;
-        let issue =
-            |rule: &'static str, detail: String| ChunkEvent::Issue(Issue::new(start, rule, detail));
+        let issue = |rule: &'static str, detail: String| ChunkEvent::Issue(Issue::new(start, rule, detail));
         let csid = h.csid;
         // RTMP §5.3.1.1: ids 64–319 fit the 2-byte form and 2–63 the 1-byte form; a longer form
         // is legal but wasteful.
@@ -503,7 +472,10 @@ impl ChunkDecoder {
         if h.basic_size > minimal {
             sink(issue(
                 "chunk.non-minimal-basic-header",
-                format!("chunk stream id {csid} written in the {}-byte form instead of the {minimal}-byte form", h.basic_size),
+                format!(
+                    "chunk stream id {csid} written in the {}-byte form instead of the {minimal}-byte form",
+                    h.basic_size
+                ),
             ));
         }
         if h.ext_missing {
@@ -556,14 +528,7 @@ impl ChunkDecoder {
         let (timestamp, delta, length, type_id, stream_id, ext) = match (h.fmt, prev) {
             (0, _) => {
                 let t = time_value.unwrap_or(0);
-                (
-                    t,
-                    t,
-                    h.length.unwrap_or(0),
-                    h.type_id.unwrap_or(0),
-                    h.stream_id.unwrap_or(0),
-                    h.ext.is_some(),
-                )
+                (t, t, h.length.unwrap_or(0), h.type_id.unwrap_or(0), h.stream_id.unwrap_or(0), h.ext.is_some())
             }
             (1, Some(p)) | (2, Some(p)) => {
                 let d = time_value.unwrap_or(0);
@@ -582,51 +547,25 @@ impl ChunkDecoder {
                     h.ext.is_some(),
                 )
             }
-            (_, Some(p)) => (
-                p.timestamp.wrapping_add(p.delta),
-                p.delta,
-                p.length,
-                p.type_id,
-                p.stream_id,
-                p.ext,
-            ),
+            (_, Some(p)) => (p.timestamp.wrapping_add(p.delta), p.delta, p.length, p.type_id, p.stream_id, p.ext),
             (1, None) => {
                 // RTMP §5.3.1.2.1: the first chunk of a chunk stream must be type 0. A type-1
                 // header still carries length and type, so the message is decodable; its
                 // stream id is unknown and taken as 0.
                 let (rule, why) = if self.ever_synced && self.counters.resyncs == 0 {
-                    (
-                        "chunk.first-chunk-not-type0",
-                        "the first chunk on a chunk stream must be type 0",
-                    )
+                    ("chunk.first-chunk-not-type0", "the first chunk on a chunk stream must be type 0")
                 } else {
-                    (
-                        "chunk.unknown-chunk-stream",
-                        "its type-0 header was not captured",
-                    )
+                    ("chunk.unknown-chunk-stream", "its type-0 header was not captured")
                 };
                 sink(issue(rule, format!("type-1 chunk on chunk stream {csid} with no previous header ({why}); message stream id taken as 0")));
                 let d = time_value.unwrap_or(0);
-                (
-                    d,
-                    d,
-                    h.length.unwrap_or(0),
-                    h.type_id.unwrap_or(0),
-                    0,
-                    h.ext.is_some(),
-                )
+                (d, d, h.length.unwrap_or(0), h.type_id.unwrap_or(0), 0, h.ext.is_some())
             }
             (fmt, None) => {
                 let (rule, why) = if self.ever_synced && self.counters.resyncs == 0 {
-                    (
-                        "chunk.first-chunk-not-type0",
-                        "the first chunk on a chunk stream must be type 0",
-                    )
+                    ("chunk.first-chunk-not-type0", "the first chunk on a chunk stream must be type 0")
                 } else {
-                    (
-                        "chunk.unknown-chunk-stream",
-                        "its type-0 header was not captured",
-                    )
+                    ("chunk.unknown-chunk-stream", "its type-0 header was not captured")
                 };
                 sink(issue(rule, format!("type-{fmt} chunk on chunk stream {csid} with no previous header ({why}); its length is unknown, so decoding must resynchronise")));
                 self.lose_sync(start, sink);
@@ -637,23 +576,12 @@ impl ChunkDecoder {
         let inferred = h.fmt != 0 && prev.is_none_or(|p| p.inferred);
         let ext_value = h.ext.unwrap_or(prev.map(|p| p.ext_value).unwrap_or(0));
         let (ext_flag, ext_val) = if h.fmt == 3 {
-            (
-                prev.is_some_and(|p| p.ext),
-                prev.map(|p| p.ext_value).unwrap_or(0),
-            )
+            (prev.is_some_and(|p| p.ext), prev.map(|p| p.ext_value).unwrap_or(0))
         } else {
             (ext, ext_value)
         };
-        stream.prev = Some(Prev {
-            timestamp,
-            delta,
-            length,
-            type_id,
-            stream_id,
-            ext: ext_flag,
-            ext_value: ext_val,
-            inferred,
-        });
+        stream.prev =
+            Some(Prev { timestamp, delta, length, type_id, stream_id, ext: ext_flag, ext_value: ext_val, inferred });
 
         let keep = self.in_flight + length as usize <= self.limits.max_in_flight_bytes;
         if !keep {
@@ -688,20 +616,11 @@ impl ChunkDecoder {
             self.complete(csid, sink);
             self.state = State::Header;
         } else {
-            self.state = State::Payload {
-                csid,
-                remaining: length.min(self.chunk_size),
-            };
+            self.state = State::Payload { csid, remaining: length.min(self.chunk_size) };
         }
     }
 
-    fn take_payload(
-        &mut self,
-        csid: u32,
-        bytes: &[u8],
-        remaining: u32,
-        sink: &mut dyn FnMut(ChunkEvent<'_>),
-    ) {
+    fn take_payload(&mut self, csid: u32, bytes: &[u8], remaining: u32, sink: &mut dyn FnMut(ChunkEvent<'_>)) {
         let n = bytes.len() as u32;
         self.offset += n as u64;
         self.counters.payload_bytes += n as u64;
@@ -719,10 +638,7 @@ impl ChunkDecoder {
             self.in_flight += bytes.len();
         }
         if n < remaining {
-            self.state = State::Payload {
-                csid,
-                remaining: remaining - n,
-            };
+            self.state = State::Payload { csid, remaining: remaining - n };
             return;
         }
         self.state = State::Header;
@@ -745,8 +661,7 @@ impl ChunkDecoder {
         // Protocol control that changes how this direction is framed applies right here.
         let mut control = None;
         if complete && stream.buf.len() >= 4 {
-            let v =
-                u32::from_be_bytes([stream.buf[0], stream.buf[1], stream.buf[2], stream.buf[3]]);
+            let v = u32::from_be_bytes([stream.buf[0], stream.buf[1], stream.buf[2], stream.buf[3]]);
             if ty == MessageType::SET_CHUNK_SIZE || ty == MessageType::ABORT {
                 control = Some((ty, v));
             }
@@ -780,11 +695,7 @@ impl ChunkDecoder {
             Some((MessageType::SET_CHUNK_SIZE, v)) => {
                 let new = v & 0x7FFF_FFFF;
                 if new >= 1 && new != self.chunk_size {
-                    sink(ChunkEvent::ChunkSizeChanged {
-                        offset: self.offset,
-                        old: self.chunk_size,
-                        new,
-                    });
+                    sink(ChunkEvent::ChunkSizeChanged { offset: self.offset, old: self.chunk_size, new });
                     self.chunk_size = new;
                 }
             }
@@ -796,19 +707,11 @@ impl ChunkDecoder {
                         self.in_flight -= s.buf.len();
                         s.buf.clear();
                         s.map.clear();
-                        sink(ChunkEvent::Aborted {
-                            offset: at,
-                            csid: target,
-                            discarded: p.received,
-                        });
+                        sink(ChunkEvent::Aborted { offset: at, csid: target, discarded: p.received });
                         return;
                     }
                 }
-                sink(ChunkEvent::Aborted {
-                    offset: at,
-                    csid: target,
-                    discarded: 0,
-                });
+                sink(ChunkEvent::Aborted { offset: at, csid: target, discarded: 0 });
             }
             _ => {}
         }
@@ -840,11 +743,7 @@ impl ChunkDecoder {
                     self.streams.clear();
                     self.in_flight = 0;
                     self.chunk_size = chunk_size;
-                    sink(ChunkEvent::Resynced {
-                        offset,
-                        skipped,
-                        chunk_size,
-                    });
+                    sink(ChunkEvent::Resynced { offset, skipped, chunk_size });
                     let rest = self.pending.split_off(at);
                     self.pending.clear();
                     self.offset = offset;

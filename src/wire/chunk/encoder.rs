@@ -49,10 +49,7 @@ impl Default for ChunkEncoder {
 
 impl ChunkEncoder {
     pub fn new(chunk_size: u32) -> Self {
-        ChunkEncoder {
-            chunk_size,
-            ..Default::default()
-        }
+        ChunkEncoder { chunk_size, ..Default::default() }
     }
 
     /// Writes a message choosing the most compact header the previous one on `csid` allows.
@@ -95,18 +92,10 @@ impl ChunkEncoder {
             (_, Some(p)) => timestamp.wrapping_sub(p.timestamp),
         };
         let time_value = if fmt == 0 { timestamp } else { delta };
-        let ext = if fmt == 3 {
-            self.ext_in_use(csid)
-        } else {
-            time_value >= EXTENDED_TIMESTAMP_MARK
-        };
+        let ext = if fmt == 3 { self.ext_in_use(csid) } else { time_value >= EXTENDED_TIMESTAMP_MARK };
         let len = payload.len() as u32;
         encode_basic(fmt, csid, out);
-        let field = if ext {
-            EXTENDED_TIMESTAMP_MARK
-        } else {
-            time_value
-        };
+        let field = if ext { EXTENDED_TIMESTAMP_MARK } else { time_value };
         match fmt {
             0 => {
                 out.extend_from_slice(&field.to_be_bytes()[1..]);
@@ -122,16 +111,8 @@ impl ChunkEncoder {
             2 => out.extend_from_slice(&field.to_be_bytes()[1..]),
             _ => {}
         }
-        let ext_value = if fmt == 3 {
-            self.ext_value(csid)
-        } else {
-            time_value
-        };
-        let ext_first = if fmt == 3 {
-            ext && self.type3_extended == Type3Extended::Repeat
-        } else {
-            ext
-        };
+        let ext_value = if fmt == 3 { self.ext_value(csid) } else { time_value };
+        let ext_first = if fmt == 3 { ext && self.type3_extended == Type3Extended::Repeat } else { ext };
         if ext_first {
             out.extend_from_slice(&ext_value.to_be_bytes());
         }
@@ -150,22 +131,8 @@ impl ChunkEncoder {
             (1, Some(p)) => (p.stream_id, len, ty.0),
             (_, Some(p)) => (p.stream_id, p.length, p.type_id),
         };
-        let ts = if fmt == 0 {
-            timestamp
-        } else {
-            prev.map(|p| p.timestamp.wrapping_add(delta))
-                .unwrap_or(timestamp)
-        };
-        self.last.insert(
-            csid,
-            Last {
-                timestamp: ts,
-                delta,
-                length,
-                type_id,
-                stream_id,
-            },
-        );
+        let ts = if fmt == 0 { timestamp } else { prev.map(|p| p.timestamp.wrapping_add(delta)).unwrap_or(timestamp) };
+        self.last.insert(csid, Last { timestamp: ts, delta, length, type_id, stream_id });
         if fmt != 3 {
             self.ext.insert(csid, (ext, ext_value));
         }

@@ -38,14 +38,7 @@ pub fn parse_basic(bytes: &[u8]) -> Parse<BasicHeader> {
     let fmt = b0 >> 6;
     match b0 & 0x3f {
         0 => match bytes.get(1) {
-            Some(&b1) => Parse::Done(
-                BasicHeader {
-                    fmt,
-                    csid: 64 + b1 as u32,
-                    size: 2,
-                },
-                2,
-            ),
+            Some(&b1) => Parse::Done(BasicHeader { fmt, csid: 64 + b1 as u32, size: 2 }, 2),
             None => Parse::Need(2),
         },
         1 => match (bytes.get(1), bytes.get(2)) {
@@ -55,14 +48,7 @@ pub fn parse_basic(bytes: &[u8]) -> Parse<BasicHeader> {
             }
             _ => Parse::Need(3),
         },
-        id => Parse::Done(
-            BasicHeader {
-                fmt,
-                csid: id as u32,
-                size: 1,
-            },
-            1,
-        ),
+        id => Parse::Done(BasicHeader { fmt, csid: id as u32, size: 1 }, 1),
     }
 }
 
@@ -96,16 +82,10 @@ pub fn parse_message_header(fmt: Fmt, b: &[u8]) -> MessageHeaderFields {
             type_id: Some(b[6]),
             stream_id: Some(u32::from_le_bytes([b[7], b[8], b[9], b[10]])),
         },
-        1 => MessageHeaderFields {
-            time_field: Some(u24(0)),
-            length: Some(u24(3)),
-            type_id: Some(b[6]),
-            stream_id: None,
-        },
-        2 => MessageHeaderFields {
-            time_field: Some(u24(0)),
-            ..Default::default()
-        },
+        1 => {
+            MessageHeaderFields { time_field: Some(u24(0)), length: Some(u24(3)), type_id: Some(b[6]), stream_id: None }
+        }
+        2 => MessageHeaderFields { time_field: Some(u24(0)), ..Default::default() },
         _ => MessageHeaderFields::default(),
     }
 }
@@ -132,72 +112,12 @@ mod tests {
 
     #[test]
     fn accepts_all_basic_header_forms() {
-        assert_eq!(
-            parse_basic(&[0x03]),
-            Parse::Done(
-                BasicHeader {
-                    fmt: 0,
-                    csid: 3,
-                    size: 1
-                },
-                1
-            )
-        );
-        assert_eq!(
-            parse_basic(&[0xff]),
-            Parse::Done(
-                BasicHeader {
-                    fmt: 3,
-                    csid: 63,
-                    size: 1
-                },
-                1
-            )
-        );
-        assert_eq!(
-            parse_basic(&[0x40, 0x00]),
-            Parse::Done(
-                BasicHeader {
-                    fmt: 1,
-                    csid: 64,
-                    size: 2
-                },
-                2
-            )
-        );
-        assert_eq!(
-            parse_basic(&[0x80, 0xff]),
-            Parse::Done(
-                BasicHeader {
-                    fmt: 2,
-                    csid: 319,
-                    size: 2
-                },
-                2
-            )
-        );
-        assert_eq!(
-            parse_basic(&[0xc1, 0x00, 0x01]),
-            Parse::Done(
-                BasicHeader {
-                    fmt: 3,
-                    csid: 320,
-                    size: 3
-                },
-                3
-            )
-        );
-        assert_eq!(
-            parse_basic(&[0x01, 0xff, 0xff]),
-            Parse::Done(
-                BasicHeader {
-                    fmt: 0,
-                    csid: 65_599,
-                    size: 3
-                },
-                3
-            )
-        );
+        assert_eq!(parse_basic(&[0x03]), Parse::Done(BasicHeader { fmt: 0, csid: 3, size: 1 }, 1));
+        assert_eq!(parse_basic(&[0xff]), Parse::Done(BasicHeader { fmt: 3, csid: 63, size: 1 }, 1));
+        assert_eq!(parse_basic(&[0x40, 0x00]), Parse::Done(BasicHeader { fmt: 1, csid: 64, size: 2 }, 2));
+        assert_eq!(parse_basic(&[0x80, 0xff]), Parse::Done(BasicHeader { fmt: 2, csid: 319, size: 2 }, 2));
+        assert_eq!(parse_basic(&[0xc1, 0x00, 0x01]), Parse::Done(BasicHeader { fmt: 3, csid: 320, size: 3 }, 3));
+        assert_eq!(parse_basic(&[0x01, 0xff, 0xff]), Parse::Done(BasicHeader { fmt: 0, csid: 65_599, size: 3 }, 3));
         assert_eq!(parse_basic(&[]), Parse::Need(1));
         assert_eq!(parse_basic(&[0x00]), Parse::Need(2));
         assert_eq!(parse_basic(&[0x01, 0x00]), Parse::Need(3));
@@ -216,9 +136,7 @@ mod tests {
             let mut out = Vec::new();
             encode_basic(0, csid, &mut out);
             assert_eq!(out, want, "csid {csid}");
-            assert!(
-                matches!(parse_basic(&out), Parse::Done(BasicHeader { csid: c, .. }, _) if c == csid)
-            );
+            assert!(matches!(parse_basic(&out), Parse::Done(BasicHeader { csid: c, .. }, _) if c == csid));
         }
     }
 

@@ -8,17 +8,13 @@
 //! Size from the peer corrects a wrong guess, and a wrong guess that breaks framing shows as
 //! another resynchronisation, which is reported.
 
-use super::header::{
-    message_header_len, parse_basic, parse_message_header, Parse, EXTENDED_TIMESTAMP_MARK,
-};
+use super::header::{message_header_len, parse_basic, parse_message_header, Parse, EXTENDED_TIMESTAMP_MARK};
 
 pub(crate) const REQUIRED_HEADERS: usize = 6;
 pub(crate) const REQUIRED_WITHOUT_EVIDENCE: usize = 16;
 
 /// Chunk sizes seen in practice, most common first.
-const CANDIDATE_SIZES: [u32; 13] = [
-    128, 4096, 60000, 65536, 1024, 2048, 8192, 16384, 32768, 256, 512, 1400, 0xFF_FFFF,
-];
+const CANDIDATE_SIZES: [u32; 13] = [128, 4096, 60000, 65536, 1024, 2048, 8192, 16384, 32768, 256, 512, 1400, 0xFF_FFFF];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum SyncSearch {
@@ -46,12 +42,7 @@ pub(crate) fn find_sync(buf: &[u8], at_cap: bool) -> SyncSearch {
         let mut incomplete = false;
         for &cs in &CANDIDATE_SIZES {
             match simulate(&buf[p..], cs) {
-                Chain::Confirmed { evidence: true } => {
-                    return SyncSearch::Found {
-                        at: p,
-                        chunk_size: cs,
-                    }
-                }
+                Chain::Confirmed { evidence: true } => return SyncSearch::Found { at: p, chunk_size: cs },
                 Chain::Confirmed { evidence: false } => {
                     weak.get_or_insert(cs);
                 }
@@ -63,16 +54,11 @@ pub(crate) fn find_sync(buf: &[u8], at_cap: bool) -> SyncSearch {
             return SyncSearch::NeedMore { discard: p };
         }
         if let Some(cs) = weak {
-            return SyncSearch::Found {
-                at: p,
-                chunk_size: cs,
-            };
+            return SyncSearch::Found { at: p, chunk_size: cs };
         }
     }
     // Keep the last few bytes: a header may begin there.
-    SyncSearch::NeedMore {
-        discard: buf.len().saturating_sub(18),
-    }
+    SyncSearch::NeedMore { discard: buf.len().saturating_sub(18) }
 }
 
 /// Whether a message header with these fields looks like real RTMP traffic.
@@ -166,12 +152,7 @@ fn simulate(b: &[u8], mut cs: u32) -> Chain {
                             return Chain::Rejected;
                         }
                         // Applies after this message, which fits any chunk size.
-                        let s = SimStream {
-                            csid: basic.csid,
-                            length: len,
-                            remaining: 0,
-                            ext,
-                        };
+                        let s = SimStream { csid: basic.csid, length: len, remaining: 0, ext };
                         upsert(&mut streams, idx, s);
                         q += hl + 4;
                         headers += 1;
@@ -180,12 +161,7 @@ fn simulate(b: &[u8], mut cs: u32) -> Chain {
                     }
                     return Chain::Incomplete;
                 }
-                let s = SimStream {
-                    csid: basic.csid,
-                    length: len,
-                    remaining: len,
-                    ext,
-                };
+                let s = SimStream { csid: basic.csid, length: len, remaining: len, ext };
                 upsert(&mut streams, idx, s);
                 (len.min(cs), false)
             }

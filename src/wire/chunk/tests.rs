@@ -41,16 +41,8 @@ fn collect(ev: ChunkEvent<'_>, out: &mut Vec<Ev>) {
         },
         ChunkEvent::Issue(i) => Ev::Issue(i.rule, i.offset),
         ChunkEvent::ChunkSizeChanged { offset, new, .. } => Ev::Size(offset, new),
-        ChunkEvent::Aborted {
-            offset,
-            csid,
-            discarded,
-        } => Ev::Abort(offset, csid, discarded),
-        ChunkEvent::Resynced {
-            offset,
-            skipped,
-            chunk_size,
-        } => Ev::Resync(offset, skipped, chunk_size),
+        ChunkEvent::Aborted { offset, csid, discarded } => Ev::Abort(offset, csid, discarded),
+        ChunkEvent::Resynced { offset, skipped, chunk_size } => Ev::Resync(offset, skipped, chunk_size),
     });
 }
 
@@ -68,37 +60,20 @@ fn decode(bytes: &[u8]) -> Vec<Ev> {
 }
 
 fn payload(n: usize, seed: u8) -> Vec<u8> {
-    (0..n)
-        .map(|i| (i as u8).wrapping_mul(31).wrapping_add(seed))
-        .collect()
+    (0..n).map(|i| (i as u8).wrapping_mul(31).wrapping_add(seed)).collect()
 }
 
 fn msgs(ev: &[Ev]) -> Vec<(u32, u32, u8, u32, u32)> {
     ev.iter()
         .filter_map(|e| match e {
-            Ev::Msg {
-                csid,
-                ts,
-                ty,
-                sid,
-                len,
-                ..
-            } => Some((*csid, *ts, *ty, *sid, *len)),
+            Ev::Msg { csid, ts, ty, sid, len, .. } => Some((*csid, *ts, *ty, *sid, *len)),
             _ => None,
         })
         .collect()
 }
 
 fn issues(ev: &[Ev]) -> Vec<(&'static str, u64)> {
-    ev.iter()
-        .filter_map(|e| {
-            if let Ev::Issue(r, o) = e {
-                Some((*r, *o))
-            } else {
-                None
-            }
-        })
-        .collect()
+    ev.iter().filter_map(|e| if let Ev::Issue(r, o) = e { Some((*r, *o)) } else { None }).collect()
 }
 
 #[test]
@@ -139,13 +114,7 @@ fn accepts_every_header_format_with_timestamp_arithmetic() {
     let ev = decode(&b);
     assert_eq!(
         msgs(&ev),
-        vec![
-            (4, 40, 8, 1, 2),
-            (4, 80, 8, 1, 2),
-            (4, 90, 9, 1, 1),
-            (4, 95, 9, 1, 1),
-            (4, 100, 9, 1, 1)
-        ]
+        vec![(4, 40, 8, 1, 2), (4, 80, 8, 1, 2), (4, 90, 9, 1, 1), (4, 95, 9, 1, 1), (4, 100, 9, 1, 1)]
     );
     assert_eq!(issues(&ev), vec![]);
 }
@@ -158,10 +127,7 @@ fn accepts_two_and_three_byte_basic_headers() {
     enc.write(&mut out, 320, 2, MessageType::VIDEO, 1, &payload(200, 2));
     enc.write(&mut out, 65_599, 3, MessageType::AUDIO, 1, &[4]);
     let ev = decode(&out);
-    assert_eq!(
-        msgs(&ev),
-        vec![(64, 1, 8, 1, 3), (320, 2, 9, 1, 200), (65_599, 3, 8, 1, 1)]
-    );
+    assert_eq!(msgs(&ev), vec![(64, 1, 8, 1, 3), (320, 2, 9, 1, 200), (65_599, 3, 8, 1, 1)]);
     assert_eq!(issues(&ev), vec![]);
 }
 
@@ -182,20 +148,9 @@ fn accepts_extended_timestamps_repeated_on_type3_chunks() {
     enc.write(&mut out, 6, 0x0100_0000, MessageType::VIDEO, 1, &body);
     // continuation chunks carry the 4 bytes: 16 + 128, 5 + 128, 5 + 44
     assert_eq!(out.len(), 16 + 128 + 5 + 128 + 5 + 44);
-    enc.write_with(
-        &mut out,
-        1,
-        6,
-        0x0100_0000 + 0x0100_0000,
-        MessageType::VIDEO,
-        1,
-        &body[..10],
-    );
+    enc.write_with(&mut out, 1, 6, 0x0100_0000 + 0x0100_0000, MessageType::VIDEO, 1, &body[..10]);
     let ev = decode(&out);
-    assert_eq!(
-        msgs(&ev),
-        vec![(6, 0x0100_0000, 9, 1, 300), (6, 0x0200_0000, 9, 1, 10)]
-    );
+    assert_eq!(msgs(&ev), vec![(6, 0x0100_0000, 9, 1, 300), (6, 0x0200_0000, 9, 1, 10)]);
     assert_eq!(issues(&ev), vec![]);
 }
 
@@ -211,10 +166,7 @@ fn accepts_type3_chunks_without_extended_timestamp_and_flags_them() {
     assert_eq!(msgs(&ev), vec![(6, 0x0123_4567, 9, 1, 300)]);
     assert_eq!(
         issues(&ev),
-        vec![
-            ("chunk.type3-missing-extended-timestamp", 144),
-            ("chunk.type3-missing-extended-timestamp", 273)
-        ]
+        vec![("chunk.type3-missing-extended-timestamp", 144), ("chunk.type3-missing-extended-timestamp", 273)]
     );
     match &ev[2] {
         Ev::Msg { payload, .. } => assert_eq!(payload, &body),
@@ -279,12 +231,8 @@ fn accepts_interleaved_chunk_streams() {
     let ev = decode(&out);
     assert_eq!(msgs(&ev), vec![(6, 0, 9, 1, 260), (4, 0, 8, 1, 300)]);
     assert_eq!(issues(&ev), vec![]);
-    assert!(ev
-        .iter()
-        .any(|e| matches!(e, Ev::Msg { csid: 4, payload, .. } if *payload == a)));
-    assert!(ev
-        .iter()
-        .any(|e| matches!(e, Ev::Msg { csid: 6, payload, .. } if *payload == v)));
+    assert!(ev.iter().any(|e| matches!(e, Ev::Msg { csid: 4, payload, .. } if *payload == a)));
+    assert!(ev.iter().any(|e| matches!(e, Ev::Msg { csid: 6, payload, .. } if *payload == v)));
 }
 
 #[test]
@@ -307,20 +255,12 @@ fn rejects_first_chunk_that_is_not_type0() {
     // type 2: length unknown, decoding cannot go on; the bytes are reported.
     let ev = decode(&[0x85, 0, 0, 1, 0xaa, 0xbb]);
     assert_eq!(msgs(&ev), vec![]);
-    assert_eq!(
-        issues(&ev),
-        vec![
-            ("chunk.first-chunk-not-type0", 0),
-            ("chunk.undecoded-bytes", 4)
-        ]
-    );
+    assert_eq!(issues(&ev), vec![("chunk.first-chunk-not-type0", 0), ("chunk.undecoded-bytes", 4)]);
 }
 
 #[test]
 fn accepts_zero_length_message() {
-    let ev = decode(&[
-        0x04, 0, 0, 0, 0, 0, 0, 8, 1, 0, 0, 0, 0x04, 0, 0, 1, 0, 0, 1, 8, 1, 0, 0, 0, 0xaf,
-    ]);
+    let ev = decode(&[0x04, 0, 0, 0, 0, 0, 0, 8, 1, 0, 0, 0, 0x04, 0, 0, 1, 0, 0, 1, 8, 1, 0, 0, 0, 0xaf]);
     assert_eq!(msgs(&ev), vec![(4, 0, 8, 1, 0), (4, 1, 8, 1, 1)]);
 }
 
@@ -332,10 +272,7 @@ fn keeps_chunk_size_when_set_chunk_size_is_zero_or_top_bit_only() {
     ChunkEncoder::new(128).write(&mut m, 3, 0, MessageType::COMMAND_AMF0, 0, &payload(200, 1));
     out.extend_from_slice(&m);
     let ev = decode(&out);
-    assert_eq!(
-        msgs(&ev),
-        vec![(2, 0, 1, 0, 4), (2, 0, 1, 0, 4), (3, 0, 20, 0, 200)]
-    );
+    assert_eq!(msgs(&ev), vec![(2, 0, 1, 0, 4), (2, 0, 1, 0, 4), (3, 0, 20, 0, 200)]);
     assert!(!ev.iter().any(|e| matches!(e, Ev::Size(..))));
 }
 
@@ -352,66 +289,26 @@ fn reports_declared_message_that_never_arrives_without_holding_its_size() {
 
 #[test]
 fn skips_body_over_in_flight_limit() {
-    let limits = ChunkLimits {
-        max_in_flight_bytes: 1000,
-        ..Default::default()
-    };
+    let limits = ChunkLimits { max_in_flight_bytes: 1000, ..Default::default() };
     let mut m = Vec::new();
     ChunkEncoder::new(128).write(&mut m, 6, 0, MessageType::VIDEO, 1, &payload(3000, 1));
     let ev = decode_in(&mut ChunkDecoder::new(limits), &[&m]);
     assert_eq!(issues(&ev), vec![("limits.in-flight-bytes", 0)]);
-    assert!(
-        matches!(&ev[1], Ev::Msg { len: 3000, complete: false, payload, .. } if payload.is_empty())
-    );
+    assert!(matches!(&ev[1], Ev::Msg { len: 3000, complete: false, payload, .. } if payload.is_empty()));
 }
 
 fn sample_stream() -> Vec<u8> {
     let mut out = Vec::new();
     let mut enc = ChunkEncoder::new(128);
-    enc.write(
-        &mut out,
-        3,
-        0,
-        MessageType::COMMAND_AMF0,
-        0,
-        &payload(180, 1),
-    );
+    enc.write(&mut out, 3, 0, MessageType::COMMAND_AMF0, 0, &payload(180, 1));
     out.extend_from_slice(&[0x02, 0, 0, 0, 0, 0, 4, 1, 0, 0, 0, 0, 0, 0, 0x10, 0]);
     enc.chunk_size = 4096;
     for i in 0..20u32 {
-        enc.write(
-            &mut out,
-            4,
-            i * 23,
-            MessageType::AUDIO,
-            1,
-            &payload(20 + i as usize, 2),
-        );
-        enc.write(
-            &mut out,
-            6,
-            i * 40,
-            MessageType::VIDEO,
-            1,
-            &payload(5000 + 300 * i as usize, 3),
-        );
+        enc.write(&mut out, 4, i * 23, MessageType::AUDIO, 1, &payload(20 + i as usize, 2));
+        enc.write(&mut out, 6, i * 40, MessageType::VIDEO, 1, &payload(5000 + 300 * i as usize, 3));
     }
-    enc.write(
-        &mut out,
-        6,
-        0x0100_0000,
-        MessageType::VIDEO,
-        1,
-        &payload(9000, 4),
-    );
-    enc.write(
-        &mut out,
-        6,
-        0x0100_0028,
-        MessageType::VIDEO,
-        1,
-        &payload(9000, 5),
-    );
+    enc.write(&mut out, 6, 0x0100_0000, MessageType::VIDEO, 1, &payload(9000, 4));
+    enc.write(&mut out, 6, 0x0100_0028, MessageType::VIDEO, 1, &payload(9000, 5));
     out
 }
 
@@ -424,9 +321,7 @@ fn resynchronises_on_a_stream_that_starts_mid_message() {
     // Cut the first 2000 bytes: inside the first video message.
     let mut d = ChunkDecoder::new_unsynchronised(ChunkLimits::default(), 2000);
     let ev = decode_in(&mut d, &[&s[2000..]]);
-    let Some(Ev::Resync(at, skipped, cs)) = ev.first().cloned() else {
-        panic!("{ev:?}")
-    };
+    let Some(Ev::Resync(at, skipped, cs)) = ev.first().cloned() else { panic!("{ev:?}") };
     assert_eq!(cs, 4096);
     assert_eq!(at, 2000 + skipped);
     let got = msgs(&ev);
@@ -434,22 +329,10 @@ fn resynchronises_on_a_stream_that_starts_mid_message() {
     assert!(got.len() >= 35, "{got:?}");
     // Stream ids of chunk streams whose type-0 header was cut off are unknown (reported as
     // inferred); everything else is exact.
-    let strip =
-        |v: &[(u32, u32, u8, u32, u32)]| v.iter().map(|m| (m.0, m.1, m.2, m.4)).collect::<Vec<_>>();
-    assert_eq!(
-        strip(&full_msgs[full_msgs.len() - got.len()..]),
-        strip(&got)
-    );
-    assert!(ev
-        .iter()
-        .any(|e| matches!(e, Ev::Msg { inferred: true, .. })));
-    assert!(
-        issues(&ev)
-            .iter()
-            .all(|(r, _)| *r == "chunk.unknown-chunk-stream"),
-        "{:?}",
-        issues(&ev)
-    );
+    let strip = |v: &[(u32, u32, u8, u32, u32)]| v.iter().map(|m| (m.0, m.1, m.2, m.4)).collect::<Vec<_>>();
+    assert_eq!(strip(&full_msgs[full_msgs.len() - got.len()..]), strip(&got));
+    assert!(ev.iter().any(|e| matches!(e, Ev::Msg { inferred: true, .. })));
+    assert!(issues(&ev).iter().all(|(r, _)| *r == "chunk.unknown-chunk-stream"), "{:?}", issues(&ev));
 }
 
 proptest! {

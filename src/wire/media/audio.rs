@@ -181,11 +181,7 @@ pub fn decode_audio(payload: &[u8], base: u64) -> (AudioTag, Vec<Issue>) {
 
     tag.sound_rate = Some([5512, 11025, 22050, 44100][usize::from((b0 >> 2) & 3)]);
     tag.sound_size = Some(if b0 & 0x02 != 0 { 16 } else { 8 });
-    tag.sound_type = Some(if b0 & 0x01 != 0 {
-        SoundType::Stereo
-    } else {
-        SoundType::Mono
-    });
+    tag.sound_type = Some(if b0 & 0x01 != 0 { SoundType::Stereo } else { SoundType::Mono });
 
     // FLV v10.1 §E.4.2.1: SoundFormat 12 and 13 are not assigned.
     if format.name().is_none() {
@@ -228,12 +224,7 @@ pub fn decode_audio(payload: &[u8], base: u64) -> (AudioTag, Vec<Issue>) {
 
 fn decode_ex(nibble: u8, r: &mut Reader<'_>, issues: &mut Vec<Issue>) -> ExAudioHeader {
     let packet_type = AudioPacketType(nibble);
-    let mut ex = ExAudioHeader {
-        packet_type,
-        packet_type_name: packet_type.name(),
-        fourcc: None,
-        not_decoded: None,
-    };
+    let mut ex = ExAudioHeader { packet_type, packet_type_name: packet_type.name(), fourcc: None, not_decoded: None };
     let base = r.offset() - 1;
     match packet_type {
         // E-RTMP v2 Enhanced Audio: AudioPacketType values 3, 6 and 8-15 are reserved; a
@@ -257,21 +248,13 @@ fn decode_ex(nibble: u8, r: &mut Reader<'_>, issues: &mut Vec<Issue>) -> ExAudio
 }
 
 /// Reads a FourCC and checks it against `known`; shared with the video decoder.
-pub(super) fn read_fourcc(
-    r: &mut Reader<'_>,
-    what: &str,
-    known: &[FourCc],
-    issues: &mut Vec<Issue>,
-) -> Option<FourCc> {
+pub(super) fn read_fourcc(r: &mut Reader<'_>, what: &str, known: &[FourCc], issues: &mut Vec<Issue>) -> Option<FourCc> {
     let at = r.offset();
     let Ok(bytes) = r.take(4) else {
         issues.push(Issue::new(
             at,
             "media.header-short",
-            format!(
-                "{what} extended header ends before its 4-byte FourCC ({} bytes left)",
-                r.remaining()
-            ),
+            format!("{what} extended header ends before its 4-byte FourCC ({} bytes left)", r.remaining()),
         ));
         return None;
     };
@@ -296,11 +279,7 @@ mod tests {
     type RejectRow = (&'static str, &'static [u8], Vec<(&'static str, u64)>);
 
     fn issues_of(bytes: &[u8]) -> Vec<(&'static str, u64)> {
-        decode_audio(bytes, BASE)
-            .1
-            .iter()
-            .map(|i| (i.rule, i.offset))
-            .collect()
+        decode_audio(bytes, BASE).1.iter().map(|i| (i.rule, i.offset)).collect()
     }
 
     #[test]
@@ -334,18 +313,12 @@ mod tests {
         let (tag, issues) = decode_audio(&[0x2a, 0xff, 0xfb], BASE);
         assert_eq!(issues, vec![]);
         assert_eq!(tag.sound_format_name, Some("mp3"));
-        assert_eq!(
-            (tag.sound_rate, tag.sound_size, tag.sound_type),
-            (Some(22050), Some(16), Some(SoundType::Mono))
-        );
+        assert_eq!((tag.sound_rate, tag.sound_size, tag.sound_type), (Some(22050), Some(16), Some(SoundType::Mono)));
         assert_eq!(tag.aac_packet_type, None);
 
         // Speex: 5.5 kHz field, 16-bit, mono.
         let (tag, _) = decode_audio(&[0xb2], BASE);
-        assert_eq!(
-            (tag.sound_format_name, tag.sound_rate),
-            (Some("speex"), Some(5512))
-        );
+        assert_eq!((tag.sound_format_name, tag.sound_rate), (Some("speex"), Some(5512)));
         // PCM 8-bit.
         let (tag, _) = decode_audio(&[0x04], BASE);
         assert_eq!((tag.sound_rate, tag.sound_size), (Some(11025), Some(8)));
@@ -358,18 +331,8 @@ mod tests {
             (b"\x91Opus\xfc", 1, Some(FourCc::OPUS), None),
             (b"\x92fLaC", 2, Some(FourCc::FLAC), None),
             (b"\x94ac-3\x00\x02", 4, Some(FourCc::AC3), None),
-            (
-                b"\x95\x01ec-3",
-                5,
-                None,
-                Some("multitrack header not decoded"),
-            ),
-            (
-                b"\x97\x02\x00\x00\x00\x01.mp3",
-                7,
-                None,
-                Some("ModEx header not decoded"),
-            ),
+            (b"\x95\x01ec-3", 5, None, Some("multitrack header not decoded")),
+            (b"\x97\x02\x00\x00\x00\x01.mp3", 7, None, Some("ModEx header not decoded")),
         ];
         for (bytes, pt, fourcc, nd) in table {
             let (tag, issues) = decode_audio(bytes, BASE);
@@ -377,11 +340,7 @@ mod tests {
             assert_eq!(tag.sound_format_name, Some("ex-header"));
             assert_eq!(tag.sound_rate, None);
             let ex = tag.ex.expect("ex header");
-            assert_eq!(
-                (ex.packet_type.0, ex.fourcc, ex.not_decoded),
-                (pt, fourcc, nd),
-                "{bytes:?}"
-            );
+            assert_eq!((ex.packet_type.0, ex.fourcc, ex.not_decoded), (pt, fourcc, nd), "{bytes:?}");
         }
         let (tag, _) = decode_audio(b"\x90Opus", BASE);
         assert!(tag.is_sequence_header());
@@ -390,51 +349,15 @@ mod tests {
     #[test]
     fn rejects_table() {
         let table: [RejectRow; 9] = [
-            (
-                "rejects_empty_audio",
-                &[],
-                vec![("media.audio-empty", BASE)],
-            ),
-            (
-                "rejects_sound_format_12",
-                &[0xc6, 0x00],
-                vec![("media.sound-format-undefined", BASE)],
-            ),
-            (
-                "rejects_sound_format_13",
-                &[0xdf],
-                vec![("media.sound-format-undefined", BASE)],
-            ),
-            (
-                "rejects_aac_without_packet_type",
-                &[0xaf],
-                vec![("media.header-short", BASE + 1)],
-            ),
-            (
-                "rejects_aac_packet_type_2",
-                &[0xaf, 0x02],
-                vec![("media.aac-packet-type", BASE + 1)],
-            ),
-            (
-                "rejects_ex_packet_type_3",
-                b"\x93mp4a",
-                vec![("media.audio-packet-type-unknown", BASE)],
-            ),
-            (
-                "rejects_ex_packet_type_15",
-                b"\x9f",
-                vec![("media.audio-packet-type-unknown", BASE)],
-            ),
-            (
-                "rejects_ex_short_fourcc",
-                b"\x91Op",
-                vec![("media.header-short", BASE + 1)],
-            ),
-            (
-                "rejects_ex_unknown_fourcc",
-                b"\x91opus",
-                vec![("media.fourcc-unknown", BASE + 1)],
-            ),
+            ("rejects_empty_audio", &[], vec![("media.audio-empty", BASE)]),
+            ("rejects_sound_format_12", &[0xc6, 0x00], vec![("media.sound-format-undefined", BASE)]),
+            ("rejects_sound_format_13", &[0xdf], vec![("media.sound-format-undefined", BASE)]),
+            ("rejects_aac_without_packet_type", &[0xaf], vec![("media.header-short", BASE + 1)]),
+            ("rejects_aac_packet_type_2", &[0xaf, 0x02], vec![("media.aac-packet-type", BASE + 1)]),
+            ("rejects_ex_packet_type_3", b"\x93mp4a", vec![("media.audio-packet-type-unknown", BASE)]),
+            ("rejects_ex_packet_type_15", b"\x9f", vec![("media.audio-packet-type-unknown", BASE)]),
+            ("rejects_ex_short_fourcc", b"\x91Op", vec![("media.header-short", BASE + 1)]),
+            ("rejects_ex_unknown_fourcc", b"\x91opus", vec![("media.fourcc-unknown", BASE + 1)]),
         ];
         for (name, bytes, want) in table {
             assert_eq!(issues_of(bytes), want, "{name}");

@@ -7,12 +7,8 @@
 pub mod audio;
 pub mod video;
 
-pub use audio::{
-    decode_audio, AacPacketType, AudioPacketType, AudioTag, ExAudioHeader, SoundFormat, SoundType,
-};
-pub use video::{
-    decode_video, AvcPacketType, CodecId, ExVideoHeader, FrameType, VideoPacketType, VideoTag,
-};
+pub use audio::{decode_audio, AacPacketType, AudioPacketType, AudioTag, ExAudioHeader, SoundFormat, SoundType};
+pub use video::{decode_video, AvcPacketType, CodecId, ExVideoHeader, FrameType, VideoPacketType, VideoTag};
 
 use serde::{Serialize, Serializer};
 use std::fmt;
@@ -36,23 +32,9 @@ impl FourCc {
     pub const MP3: FourCc = FourCc(*b".mp3");
 
     /// Video FourCCs defined by E-RTMP v2.
-    pub const VIDEO: [FourCc; 6] = [
-        Self::AVC1,
-        Self::HVC1,
-        Self::AV01,
-        Self::VP09,
-        Self::VP08,
-        Self::VVC1,
-    ];
+    pub const VIDEO: [FourCc; 6] = [Self::AVC1, Self::HVC1, Self::AV01, Self::VP09, Self::VP08, Self::VVC1];
     /// Audio FourCCs defined by E-RTMP v2.
-    pub const AUDIO: [FourCc; 6] = [
-        Self::MP4A,
-        Self::OPUS,
-        Self::FLAC,
-        Self::AC3,
-        Self::EAC3,
-        Self::MP3,
-    ];
+    pub const AUDIO: [FourCc; 6] = [Self::MP4A, Self::OPUS, Self::FLAC, Self::AC3, Self::EAC3, Self::MP3];
 
     /// The code as text; bytes outside printable ASCII appear as `\xNN`.
     pub fn text(&self) -> String {

@@ -171,10 +171,7 @@ impl VideoTag {
 
     /// A key frame (or server-generated key frame) carrying coded video.
     pub fn is_keyframe(&self) -> bool {
-        matches!(
-            self.frame_type,
-            Some(FrameType::KEY | FrameType::GENERATED_KEY)
-        ) && self.is_coded_frame()
+        matches!(self.frame_type, Some(FrameType::KEY | FrameType::GENERATED_KEY)) && self.is_coded_frame()
     }
 
     /// Coded video, as opposed to configuration, end of sequence, metadata or a command.
@@ -183,10 +180,7 @@ impl VideoTag {
             return false;
         }
         match (&self.ex, self.avc_packet_type) {
-            (Some(e), _) => matches!(
-                e.packet_type,
-                VideoPacketType::CODED_FRAMES | VideoPacketType::CODED_FRAMES_X
-            ),
+            (Some(e), _) => matches!(e.packet_type, VideoPacketType::CODED_FRAMES | VideoPacketType::CODED_FRAMES_X),
             (None, Some(t)) => t == AvcPacketType::NALU,
             (None, None) => self.codec_id.is_some(),
         }
@@ -217,10 +211,7 @@ pub fn decode_video(payload: &[u8], base: u64) -> (VideoTag, Vec<Issue>) {
         issues.push(Issue::new(
             base,
             "media.frame-type-invalid",
-            format!(
-                "video frame type {} is reserved (1-5 are defined)",
-                frame_type.0
-            ),
+            format!("video frame type {} is reserved (1-5 are defined)", frame_type.0),
         ));
     }
     if is_ex {
@@ -270,11 +261,7 @@ fn decode_legacy(tag: &mut VideoTag, codec: CodecId, r: &mut Reader<'_>, issues:
             issues.push(Issue::new(
                 at,
                 "media.header-short",
-                format!(
-                    "{} video header needs 5 bytes, the body has {}",
-                    codec.name().unwrap_or("AVC"),
-                    tag.size
-                ),
+                format!("{} video header needs 5 bytes, the body has {}", codec.name().unwrap_or("AVC"), tag.size),
             ));
             return;
         };
@@ -291,18 +278,11 @@ fn decode_legacy(tag: &mut VideoTag, codec: CodecId, r: &mut Reader<'_>, issues:
             ));
         }
         // FLV v10.1 §E.4.3.1: the composition time is 0 unless the packet carries NALUs.
-        if matches!(
-            pt,
-            AvcPacketType::SEQUENCE_HEADER | AvcPacketType::END_OF_SEQUENCE
-        ) && cts != 0
-        {
+        if matches!(pt, AvcPacketType::SEQUENCE_HEADER | AvcPacketType::END_OF_SEQUENCE) && cts != 0 {
             issues.push(Issue::new(
                 at + 1,
                 "media.composition-time-nonzero",
-                format!(
-                    "composition time is {cts} ms on a {}; it must be 0",
-                    pt.name().unwrap_or("")
-                ),
+                format!("composition time is {cts} ms on a {}; it must be 0", pt.name().unwrap_or("")),
             ));
         }
     }
@@ -331,10 +311,7 @@ fn command_byte(tag: &mut VideoTag, r: &mut Reader<'_>, issues: &mut Vec<Issue>)
             issues.push(Issue::new(
                 at,
                 "media.video-command-invalid",
-                format!(
-                    "a command frame carries exactly one command byte; this one has {}",
-                    rest.len()
-                ),
+                format!("a command frame carries exactly one command byte; this one has {}", rest.len()),
             ));
         }
     }
@@ -343,12 +320,7 @@ fn command_byte(tag: &mut VideoTag, r: &mut Reader<'_>, issues: &mut Vec<Issue>)
 fn decode_ex(tag: &mut VideoTag, nibble: u8, r: &mut Reader<'_>, issues: &mut Vec<Issue>) {
     let base = r.offset() - 1;
     let packet_type = VideoPacketType(nibble);
-    let mut ex = ExVideoHeader {
-        packet_type,
-        packet_type_name: packet_type.name(),
-        fourcc: None,
-        not_decoded: None,
-    };
+    let mut ex = ExVideoHeader { packet_type, packet_type_name: packet_type.name(), fourcc: None, not_decoded: None };
     match packet_type {
         // E-RTMP v2 Enhanced Video: packet types 8-15 are reserved; receivers fail gracefully.
         VideoPacketType(8..) => {
@@ -362,9 +334,7 @@ fn decode_ex(tag: &mut VideoTag, nibble: u8, r: &mut Reader<'_>, issues: &mut Ve
         VideoPacketType::MOD_EX => ex.not_decoded = Some("ModEx header not decoded"),
         // E-RTMP v2 Enhanced Video: a Command frame (other than a Metadata packet) carries one
         // command byte and no FourCC or video.
-        _ if tag.frame_type == Some(FrameType::COMMAND)
-            && packet_type != VideoPacketType::METADATA =>
-        {
+        _ if tag.frame_type == Some(FrameType::COMMAND) && packet_type != VideoPacketType::METADATA => {
             command_byte(tag, r, issues);
         }
         VideoPacketType::MULTITRACK => ex.not_decoded = Some("multitrack header not decoded"),
@@ -413,11 +383,7 @@ mod tests {
     #[test]
     fn accepts_legacy_headers() {
         let table: [(&str, &[u8], Summary); 8] = [
-            (
-                "accepts_avc_sequence_header",
-                &[0x17, 0, 0, 0, 0, 1, 0x64],
-                (Some(1), Some(7), Some(0), Some(0), None),
-            ),
+            ("accepts_avc_sequence_header", &[0x17, 0, 0, 0, 0, 1, 0x64], (Some(1), Some(7), Some(0), Some(0), None)),
             (
                 "accepts_avc_keyframe_cts",
                 &[0x17, 1, 0, 0, 0x50, 0, 0, 0, 1],
@@ -428,31 +394,11 @@ mod tests {
                 &[0x27, 1, 0xff, 0xff, 0xd8, 0],
                 (Some(2), Some(7), Some(1), Some(-40), None),
             ),
-            (
-                "accepts_avc_end_of_sequence",
-                &[0x17, 2, 0, 0, 0],
-                (Some(1), Some(7), Some(2), Some(0), None),
-            ),
-            (
-                "accepts_h263_disposable",
-                &[0x32, 0, 0],
-                (Some(3), Some(2), None, None, None),
-            ),
-            (
-                "accepts_vp6_key",
-                &[0x14, 0, 0],
-                (Some(1), Some(4), None, None, None),
-            ),
-            (
-                "accepts_command_short_form",
-                &[0x57, 0],
-                (Some(5), Some(7), None, None, Some(0)),
-            ),
-            (
-                "accepts_avc_command_after_header",
-                &[0x57, 1, 0, 0, 0, 1],
-                (Some(5), Some(7), Some(1), Some(0), Some(1)),
-            ),
+            ("accepts_avc_end_of_sequence", &[0x17, 2, 0, 0, 0], (Some(1), Some(7), Some(2), Some(0), None)),
+            ("accepts_h263_disposable", &[0x32, 0, 0], (Some(3), Some(2), None, None, None)),
+            ("accepts_vp6_key", &[0x14, 0, 0], (Some(1), Some(4), None, None, None)),
+            ("accepts_command_short_form", &[0x57, 0], (Some(5), Some(7), None, None, Some(0))),
+            ("accepts_avc_command_after_header", &[0x57, 1, 0, 0, 0, 1], (Some(5), Some(7), Some(1), Some(0), Some(1))),
         ];
         for (name, bytes, want) in table {
             let (tag, issues) = decode_video(bytes, BASE);
@@ -472,79 +418,15 @@ mod tests {
 
     #[test]
     fn accepts_ex_headers() {
-        type Row = (
-            &'static str,
-            &'static [u8],
-            u8,
-            u8,
-            Option<FourCc>,
-            Option<i32>,
-            Option<&'static str>,
-        );
+        type Row = (&'static str, &'static [u8], u8, u8, Option<FourCc>, Option<i32>, Option<&'static str>);
         let table: [Row; 9] = [
-            (
-                "accepts_hvc1_sequence_start",
-                b"\x90hvc1\x01",
-                1,
-                0,
-                Some(FourCc::HVC1),
-                None,
-                None,
-            ),
-            (
-                "accepts_hvc1_coded_frames_cts",
-                b"\x91hvc1\x00\x00\x28\x00",
-                1,
-                1,
-                Some(FourCc::HVC1),
-                Some(40),
-                None,
-            ),
-            (
-                "accepts_avc1_coded_frames_x",
-                b"\xa3avc1\x00\x00",
-                2,
-                3,
-                Some(FourCc::AVC1),
-                None,
-                None,
-            ),
-            (
-                "accepts_av01_coded_frames_no_cts",
-                b"\x91av01\x12\x00",
-                1,
-                1,
-                Some(FourCc::AV01),
-                None,
-                None,
-            ),
-            (
-                "accepts_vp09_sequence_end",
-                b"\x92vp09",
-                1,
-                2,
-                Some(FourCc::VP09),
-                None,
-                None,
-            ),
-            (
-                "accepts_vvc1_coded_frames",
-                b"\xa1vvc1\xff\xff\xff",
-                2,
-                1,
-                Some(FourCc::VVC1),
-                Some(-1),
-                None,
-            ),
-            (
-                "accepts_metadata_command_frame_type",
-                b"\xd4av01\x02",
-                5,
-                4,
-                Some(FourCc::AV01),
-                None,
-                None,
-            ),
+            ("accepts_hvc1_sequence_start", b"\x90hvc1\x01", 1, 0, Some(FourCc::HVC1), None, None),
+            ("accepts_hvc1_coded_frames_cts", b"\x91hvc1\x00\x00\x28\x00", 1, 1, Some(FourCc::HVC1), Some(40), None),
+            ("accepts_avc1_coded_frames_x", b"\xa3avc1\x00\x00", 2, 3, Some(FourCc::AVC1), None, None),
+            ("accepts_av01_coded_frames_no_cts", b"\x91av01\x12\x00", 1, 1, Some(FourCc::AV01), None, None),
+            ("accepts_vp09_sequence_end", b"\x92vp09", 1, 2, Some(FourCc::VP09), None, None),
+            ("accepts_vvc1_coded_frames", b"\xa1vvc1\xff\xff\xff", 2, 1, Some(FourCc::VVC1), Some(-1), None),
+            ("accepts_metadata_command_frame_type", b"\xd4av01\x02", 5, 4, Some(FourCc::AV01), None, None),
             (
                 "accepts_multitrack_not_decoded",
                 b"\x96\x01hvc1",
@@ -571,12 +453,7 @@ mod tests {
             assert_eq!(tag.frame_type, Some(FrameType(ft)), "{name}");
             assert_eq!(tag.codec_id, None, "{name}");
             assert_eq!(
-                (
-                    ex.packet_type.0,
-                    ex.fourcc,
-                    tag.composition_time,
-                    ex.not_decoded
-                ),
+                (ex.packet_type.0, ex.fourcc, tag.composition_time, ex.not_decoded),
                 (pt, fourcc, cts, nd),
                 "{name}"
             );
@@ -588,112 +465,37 @@ mod tests {
         // Command frame with an ex header: one byte, no FourCC.
         let (tag, issues) = decode_video(b"\xd1\x01", 0);
         assert_eq!(issues, vec![]);
-        assert_eq!(
-            (tag.command, tag.ex.and_then(|e| e.fourcc)),
-            (Some(1), None)
-        );
+        assert_eq!((tag.command, tag.ex.and_then(|e| e.fourcc)), (Some(1), None));
     }
 
     #[test]
     fn rejects_table() {
         let table: [RejectRow; 18] = [
-            (
-                "rejects_empty_video",
-                &[],
-                vec![("media.header-short", BASE)],
-            ),
-            (
-                "rejects_frame_type_0",
-                &[0x07, 1, 0, 0, 0],
-                vec![("media.frame-type-invalid", BASE)],
-            ),
-            (
-                "rejects_frame_type_6",
-                &[0x62, 0],
-                vec![("media.frame-type-invalid", BASE)],
-            ),
-            (
-                "rejects_ex_frame_type_7",
-                b"\xf1avc1\x00\x00\x00",
-                vec![("media.frame-type-invalid", BASE)],
-            ),
-            (
-                "rejects_codec_id_1",
-                &[0x11, 0],
-                vec![("media.codec-id-unknown", BASE)],
-            ),
-            (
-                "rejects_codec_id_9",
-                &[0x19, 0],
-                vec![("media.codec-id-unknown", BASE)],
-            ),
-            (
-                "rejects_legacy_hevc",
-                &[0x1c, 1, 0, 0, 0],
-                vec![("media.legacy-hevc-codec-id", BASE)],
-            ),
-            (
-                "rejects_legacy_av1",
-                &[0x1d, 0],
-                vec![("media.legacy-av1-codec-id", BASE)],
-            ),
-            (
-                "rejects_avc_short_header",
-                &[0x17, 1, 0],
-                vec![("media.header-short", BASE + 1)],
-            ),
-            (
-                "rejects_avc_packet_type_3",
-                &[0x17, 3, 0, 0, 0],
-                vec![("media.avc-packet-type", BASE + 1)],
-            ),
-            (
-                "rejects_cts_on_sequence_header",
-                &[0x17, 0, 0, 0, 1],
-                vec![("media.composition-time-nonzero", BASE + 2)],
-            ),
+            ("rejects_empty_video", &[], vec![("media.header-short", BASE)]),
+            ("rejects_frame_type_0", &[0x07, 1, 0, 0, 0], vec![("media.frame-type-invalid", BASE)]),
+            ("rejects_frame_type_6", &[0x62, 0], vec![("media.frame-type-invalid", BASE)]),
+            ("rejects_ex_frame_type_7", b"\xf1avc1\x00\x00\x00", vec![("media.frame-type-invalid", BASE)]),
+            ("rejects_codec_id_1", &[0x11, 0], vec![("media.codec-id-unknown", BASE)]),
+            ("rejects_codec_id_9", &[0x19, 0], vec![("media.codec-id-unknown", BASE)]),
+            ("rejects_legacy_hevc", &[0x1c, 1, 0, 0, 0], vec![("media.legacy-hevc-codec-id", BASE)]),
+            ("rejects_legacy_av1", &[0x1d, 0], vec![("media.legacy-av1-codec-id", BASE)]),
+            ("rejects_avc_short_header", &[0x17, 1, 0], vec![("media.header-short", BASE + 1)]),
+            ("rejects_avc_packet_type_3", &[0x17, 3, 0, 0, 0], vec![("media.avc-packet-type", BASE + 1)]),
+            ("rejects_cts_on_sequence_header", &[0x17, 0, 0, 0, 1], vec![("media.composition-time-nonzero", BASE + 2)]),
             (
                 "rejects_cts_on_end_of_sequence",
                 &[0x17, 2, 0xff, 0xff, 0xff],
                 vec![("media.composition-time-nonzero", BASE + 2)],
             ),
-            (
-                "rejects_command_value_2",
-                &[0x52, 2],
-                vec![("media.video-command-invalid", BASE + 1)],
-            ),
-            (
-                "rejects_command_with_video",
-                &[0x52, 0, 0, 0],
-                vec![("media.video-command-invalid", BASE + 1)],
-            ),
-            (
-                "rejects_ex_packet_type_8",
-                b"\x98avc1",
-                vec![("media.video-packet-type-unknown", BASE)],
-            ),
-            (
-                "rejects_ex_short_fourcc",
-                b"\x90hv",
-                vec![("media.header-short", BASE + 1)],
-            ),
-            (
-                "rejects_ex_unknown_fourcc",
-                b"\x90h264",
-                vec![("media.fourcc-unknown", BASE + 1)],
-            ),
-            (
-                "rejects_ex_missing_cts",
-                b"\x91avc1\x00",
-                vec![("media.header-short", BASE + 5)],
-            ),
+            ("rejects_command_value_2", &[0x52, 2], vec![("media.video-command-invalid", BASE + 1)]),
+            ("rejects_command_with_video", &[0x52, 0, 0, 0], vec![("media.video-command-invalid", BASE + 1)]),
+            ("rejects_ex_packet_type_8", b"\x98avc1", vec![("media.video-packet-type-unknown", BASE)]),
+            ("rejects_ex_short_fourcc", b"\x90hv", vec![("media.header-short", BASE + 1)]),
+            ("rejects_ex_unknown_fourcc", b"\x90h264", vec![("media.fourcc-unknown", BASE + 1)]),
+            ("rejects_ex_missing_cts", b"\x91avc1\x00", vec![("media.header-short", BASE + 5)]),
         ];
         for (name, bytes, want) in table {
-            let got: Vec<(&str, u64)> = decode_video(bytes, BASE)
-                .1
-                .iter()
-                .map(|i| (i.rule, i.offset))
-                .collect();
+            let got: Vec<(&str, u64)> = decode_video(bytes, BASE).1.iter().map(|i| (i.rule, i.offset)).collect();
             assert_eq!(got, want, "{name}");
         }
     }

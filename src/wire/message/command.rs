@@ -40,7 +40,9 @@ fn strip_selector<'a>(payload: &'a [u8], base: u64, issues: &mut Vec<Issue>) -> 
             issues.push(Issue::new(
                 base,
                 "command.format-selector",
-                format!("the first byte of an AMF3 command or data message must be 0 (format selector), found 0x{b:02x}"),
+                format!(
+                    "the first byte of an AMF3 command or data message must be 0 (format selector), found 0x{b:02x}"
+                ),
             ));
             (&payload[1..], base + 1)
         }
@@ -60,7 +62,11 @@ pub fn decode_command(payload: &[u8], base: u64, amf3_envelope: bool, limits: &A
     let name = match first {
         Some(AmfValue::String(s)) => Some(s.clone()),
         Some(v) => {
-            issues.push(Issue::new(body_base, "command.name-not-string", format!("the first value of a command must be its name as a string, found {}", v.type_name())));
+            issues.push(Issue::new(
+                body_base,
+                "command.name-not-string",
+                format!("the first value of a command must be its name as a string, found {}", v.type_name()),
+            ));
             None
         }
         None => {
@@ -74,12 +80,23 @@ pub fn decode_command(payload: &[u8], base: u64, amf3_envelope: bool, limits: &A
     let transaction_id = match it.next() {
         Some(AmfValue::Number(n)) => Some(*n),
         Some(v) => {
-            issues.push(Issue::new(body_base, "command.transaction-id-not-number", format!("the second value of a command must be the transaction id as a number, found {}", v.type_name())));
+            issues.push(Issue::new(
+                body_base,
+                "command.transaction-id-not-number",
+                format!(
+                    "the second value of a command must be the transaction id as a number, found {}",
+                    v.type_name()
+                ),
+            ));
             None
         }
         None => {
             if name.is_some() && d.complete {
-                issues.push(Issue::new(body_base, "command.missing-transaction-id", "command has a name but no transaction id"));
+                issues.push(Issue::new(
+                    body_base,
+                    "command.missing-transaction-id",
+                    "command has a name but no transaction id",
+                ));
             }
             None
         }

@@ -74,33 +74,21 @@ pub const MAX_CHUNK_STREAM_ID: u32 = 65599;
 
 /// Decodes the body of a protocol control message of type `ty`, whose first byte sits at
 /// absolute offset `base`. Types other than 1, 2, 3, 5, 6 give `(None, [])`.
-pub fn decode_control(
-    ty: MessageType,
-    payload: &[u8],
-    base: u64,
-) -> (Option<ControlMessage>, Vec<Issue>) {
+pub fn decode_control(ty: MessageType, payload: &[u8], base: u64) -> (Option<ControlMessage>, Vec<Issue>) {
     let mut issues = Vec::new();
     if !ty.is_protocol_control() {
         return (None, issues);
     }
     let mut r = Reader::new(payload, base);
     // RTMP 1.0 §5.4.1-§5.4.4: these bodies are one 32-bit field; §5.4.5 adds one byte.
-    let expected = if ty == MessageType::SET_PEER_BANDWIDTH {
-        5
-    } else {
-        4
-    };
+    let expected = if ty == MessageType::SET_PEER_BANDWIDTH { 5 } else { 4 };
     let value = match r.u32_be() {
         Ok(v) => v,
         Err(_) => {
             issues.push(Issue::new(
                 base,
                 "control.bad-length",
-                format!(
-                    "{ty} body is {} bytes ({}), {expected} expected",
-                    payload.len(),
-                    hex_window(payload, 8)
-                ),
+                format!("{ty} body is {} bytes ({}), {expected} expected", payload.len(), hex_window(payload, 8)),
             ));
             return (None, issues);
         }
@@ -118,18 +106,12 @@ pub fn decode_control(
                 issues.push(Issue::new(
                     base,
                     "control.abort-chunk-stream-invalid",
-                    format!(
-                        "Abort names chunk stream {value}, which cannot exist (valid: 2-65599)"
-                    ),
+                    format!("Abort names chunk stream {value}, which cannot exist (valid: 2-65599)"),
                 ));
             }
-            ControlMessage::Abort {
-                chunk_stream_id: value,
-            }
+            ControlMessage::Abort { chunk_stream_id: value }
         }
-        MessageType::ACKNOWLEDGEMENT => ControlMessage::Acknowledgement {
-            sequence_number: value,
-        },
+        MessageType::ACKNOWLEDGEMENT => ControlMessage::Acknowledgement { sequence_number: value },
         MessageType::WINDOW_ACK_SIZE => {
             window_issues("Window Acknowledgement Size", value, base, &mut issues);
             ControlMessage::WindowAckSize { size: value }
@@ -155,17 +137,11 @@ pub fn decode_control(
                     issues.push(Issue::new(
                         base + 4,
                         "control.peer-bandwidth-limit-type",
-                        format!(
-                            "Set Peer Bandwidth limit type is {}; only 0, 1 and 2 are defined",
-                            lt.0
-                        ),
+                        format!("Set Peer Bandwidth limit type is {}; only 0, 1 and 2 are defined", lt.0),
                     ));
                 }
             }
-            ControlMessage::SetPeerBandwidth {
-                size: value,
-                limit_type,
-            }
+            ControlMessage::SetPeerBandwidth { size: value, limit_type }
         }
     };
     // The bodies have fixed sizes; anything after them is not part of the message format.
@@ -233,15 +209,11 @@ pub fn encode_control(msg: &ControlMessage) -> (MessageType, Vec<u8>) {
     let (ty, value, extra) = match *msg {
         ControlMessage::SetChunkSize { size } => (MessageType::SET_CHUNK_SIZE, size, None),
         ControlMessage::Abort { chunk_stream_id } => (MessageType::ABORT, chunk_stream_id, None),
-        ControlMessage::Acknowledgement { sequence_number } => {
-            (MessageType::ACKNOWLEDGEMENT, sequence_number, None)
-        }
+        ControlMessage::Acknowledgement { sequence_number } => (MessageType::ACKNOWLEDGEMENT, sequence_number, None),
         ControlMessage::WindowAckSize { size } => (MessageType::WINDOW_ACK_SIZE, size, None),
-        ControlMessage::SetPeerBandwidth { size, limit_type } => (
-            MessageType::SET_PEER_BANDWIDTH,
-            size,
-            limit_type.map(|l| l.0),
-        ),
+        ControlMessage::SetPeerBandwidth { size, limit_type } => {
+            (MessageType::SET_PEER_BANDWIDTH, size, limit_type.map(|l| l.0))
+        }
     };
     let mut body = value.to_be_bytes().to_vec();
     body.extend(extra);
@@ -252,13 +224,7 @@ pub fn encode_control(msg: &ControlMessage) -> (MessageType, Vec<u8>) {
 mod tests {
     use super::*;
 
-    type Case = (
-        &'static str,
-        u8,
-        &'static [u8],
-        Option<ControlMessage>,
-        &'static [(&'static str, u64)],
-    );
+    type Case = (&'static str, u8, &'static [u8], Option<ControlMessage>, &'static [(&'static str, u64)]);
 
     const BASE: u64 = 1000;
 
@@ -266,20 +232,8 @@ mod tests {
     fn table() {
         use ControlMessage::*;
         let cases: &[Case] = &[
-            (
-                "accepts_set_chunk_size_4096",
-                1,
-                &[0, 0, 0x10, 0],
-                Some(SetChunkSize { size: 4096 }),
-                &[],
-            ),
-            (
-                "accepts_set_chunk_size_128",
-                1,
-                &[0, 0, 0, 128],
-                Some(SetChunkSize { size: 128 }),
-                &[],
-            ),
+            ("accepts_set_chunk_size_4096", 1, &[0, 0, 0x10, 0], Some(SetChunkSize { size: 4096 }), &[]),
+            ("accepts_set_chunk_size_128", 1, &[0, 0, 0, 128], Some(SetChunkSize { size: 128 }), &[]),
             (
                 "accepts_set_chunk_size_max_message",
                 1,
@@ -315,13 +269,7 @@ mod tests {
                 Some(SetChunkSize { size: 0x7fff_ffff }),
                 &[("control.chunk-size-huge", BASE)],
             ),
-            (
-                "rejects_set_chunk_size_short",
-                1,
-                &[0, 0, 0x10],
-                None,
-                &[("control.bad-length", BASE)],
-            ),
+            ("rejects_set_chunk_size_short", 1, &[0, 0, 0x10], None, &[("control.bad-length", BASE)]),
             (
                 "rejects_set_chunk_size_trailing",
                 1,
@@ -329,29 +277,9 @@ mod tests {
                 Some(SetChunkSize { size: 4096 }),
                 &[("control.bad-length", BASE + 4)],
             ),
-            (
-                "rejects_abort_empty",
-                2,
-                &[],
-                None,
-                &[("control.bad-length", BASE)],
-            ),
-            (
-                "accepts_abort",
-                2,
-                &[0, 0, 0, 6],
-                Some(Abort { chunk_stream_id: 6 }),
-                &[],
-            ),
-            (
-                "accepts_abort_max_csid",
-                2,
-                &[0, 1, 0, 0x3f],
-                Some(Abort {
-                    chunk_stream_id: 65599,
-                }),
-                &[],
-            ),
+            ("rejects_abort_empty", 2, &[], None, &[("control.bad-length", BASE)]),
+            ("accepts_abort", 2, &[0, 0, 0, 6], Some(Abort { chunk_stream_id: 6 }), &[]),
+            ("accepts_abort_max_csid", 2, &[0, 1, 0, 0x3f], Some(Abort { chunk_stream_id: 65599 }), &[]),
             (
                 "rejects_abort_csid_1",
                 2,
@@ -363,27 +291,17 @@ mod tests {
                 "rejects_abort_csid_too_big",
                 2,
                 &[0, 1, 0, 0x40],
-                Some(Abort {
-                    chunk_stream_id: 65600,
-                }),
+                Some(Abort { chunk_stream_id: 65600 }),
                 &[("control.abort-chunk-stream-invalid", BASE)],
             ),
             (
                 "accepts_acknowledgement",
                 3,
                 &[0xff, 0xff, 0xff, 0xff],
-                Some(Acknowledgement {
-                    sequence_number: u32::MAX,
-                }),
+                Some(Acknowledgement { sequence_number: u32::MAX }),
                 &[],
             ),
-            (
-                "accepts_window_ack_size",
-                5,
-                &[0, 0x26, 0x25, 0xa0],
-                Some(WindowAckSize { size: 2_500_000 }),
-                &[],
-            ),
+            ("accepts_window_ack_size", 5, &[0, 0x26, 0x25, 0xa0], Some(WindowAckSize { size: 2_500_000 }), &[]),
             (
                 "rejects_window_ack_size_zero",
                 5,
@@ -395,72 +313,45 @@ mod tests {
                 "accepts_set_peer_bandwidth_dynamic",
                 6,
                 &[0, 0x26, 0x25, 0xa0, 2],
-                Some(SetPeerBandwidth {
-                    size: 2_500_000,
-                    limit_type: Some(LimitType::DYNAMIC),
-                }),
+                Some(SetPeerBandwidth { size: 2_500_000, limit_type: Some(LimitType::DYNAMIC) }),
                 &[],
             ),
             (
                 "accepts_set_peer_bandwidth_hard",
                 6,
                 &[0, 0, 0x10, 0, 0],
-                Some(SetPeerBandwidth {
-                    size: 4096,
-                    limit_type: Some(LimitType::HARD),
-                }),
+                Some(SetPeerBandwidth { size: 4096, limit_type: Some(LimitType::HARD) }),
                 &[],
             ),
             (
                 "rejects_set_peer_bandwidth_without_limit_type",
                 6,
                 &[0, 0, 0x10, 0],
-                Some(SetPeerBandwidth {
-                    size: 4096,
-                    limit_type: None,
-                }),
+                Some(SetPeerBandwidth { size: 4096, limit_type: None }),
                 &[("control.peer-bandwidth-short", BASE + 4)],
             ),
             (
                 "rejects_set_peer_bandwidth_unknown_limit_type",
                 6,
                 &[0, 0, 0x10, 0, 3],
-                Some(SetPeerBandwidth {
-                    size: 4096,
-                    limit_type: Some(LimitType(3)),
-                }),
+                Some(SetPeerBandwidth { size: 4096, limit_type: Some(LimitType(3)) }),
                 &[("control.peer-bandwidth-limit-type", BASE + 4)],
             ),
             (
                 "rejects_set_peer_bandwidth_trailing",
                 6,
                 &[0, 0, 0x10, 0, 1, 9, 9],
-                Some(SetPeerBandwidth {
-                    size: 4096,
-                    limit_type: Some(LimitType::SOFT),
-                }),
+                Some(SetPeerBandwidth { size: 4096, limit_type: Some(LimitType::SOFT) }),
                 &[("control.bad-length", BASE + 5)],
             ),
             (
                 "rejects_set_peer_bandwidth_zero_and_short",
                 6,
                 &[0, 0, 0, 0],
-                Some(SetPeerBandwidth {
-                    size: 0,
-                    limit_type: None,
-                }),
-                &[
-                    ("control.window-zero", BASE),
-                    ("control.peer-bandwidth-short", BASE + 4),
-                ],
+                Some(SetPeerBandwidth { size: 0, limit_type: None }),
+                &[("control.window-zero", BASE), ("control.peer-bandwidth-short", BASE + 4)],
             ),
-            (
-                "rejects_set_peer_bandwidth_three_bytes",
-                6,
-                &[0, 0, 1],
-                None,
-                &[("control.bad-length", BASE)],
-            ),
+            ("rejects_set_peer_bandwidth_three_bytes", 6, &[0, 0, 1], None, &[("control.bad-length", BASE)]),
             ("ignores_non_control_type", 4, &[0, 0, 0, 0], None, &[]),
         ];
         for (name, ty, bytes, want, want_issues) in cases {
@@ -476,18 +367,10 @@ mod tests {
         let msgs = [
             ControlMessage::SetChunkSize { size: 60000 },
             ControlMessage::Abort { chunk_stream_id: 4 },
-            ControlMessage::Acknowledgement {
-                sequence_number: 3073,
-            },
+            ControlMessage::Acknowledgement { sequence_number: 3073 },
             ControlMessage::WindowAckSize { size: 5_000_000 },
-            ControlMessage::SetPeerBandwidth {
-                size: 5_000_000,
-                limit_type: Some(LimitType::DYNAMIC),
-            },
-            ControlMessage::SetPeerBandwidth {
-                size: 5_000_000,
-                limit_type: Some(LimitType(9)),
-            },
+            ControlMessage::SetPeerBandwidth { size: 5_000_000, limit_type: Some(LimitType::DYNAMIC) },
+            ControlMessage::SetPeerBandwidth { size: 5_000_000, limit_type: Some(LimitType(9)) },
         ];
         for m in msgs {
             let (ty, body) = encode_control(&m);
@@ -495,25 +378,16 @@ mod tests {
             assert_eq!(back, Some(m));
         }
         assert_eq!(
-            encode_control(&ControlMessage::SetPeerBandwidth {
-                size: 1,
-                limit_type: None
-            }),
+            encode_control(&ControlMessage::SetPeerBandwidth { size: 1, limit_type: None }),
             (MessageType::SET_PEER_BANDWIDTH, vec![0, 0, 0, 1])
         );
     }
 
     #[test]
     fn accepts_serialisation_shape() {
-        let m = ControlMessage::SetPeerBandwidth {
-            size: 10,
-            limit_type: Some(LimitType::SOFT),
-        };
+        let m = ControlMessage::SetPeerBandwidth { size: 10, limit_type: Some(LimitType::SOFT) };
         let json = serde_json::to_string(&m).expect("serialises");
-        assert_eq!(
-            json,
-            r#"{"kind":"set-peer-bandwidth","size":10,"limit_type":1}"#
-        );
+        assert_eq!(json, r#"{"kind":"set-peer-bandwidth","size":10,"limit_type":1}"#);
     }
 
     #[test]

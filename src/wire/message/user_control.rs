@@ -104,21 +104,13 @@ pub struct UserControlEvent {
 
 impl UserControlEvent {
     pub fn new(event_type: EventType, data: EventData) -> Self {
-        UserControlEvent {
-            event_type,
-            event: event_type.name(),
-            data,
-        }
+        UserControlEvent { event_type, event: event_type.name(), data }
     }
 }
 
 /// Decodes a user control message body whose first byte sits at absolute offset `base`,
 /// received in `direction`.
-pub fn decode_user_control(
-    payload: &[u8],
-    base: u64,
-    direction: Direction,
-) -> (Option<UserControlEvent>, Vec<Issue>) {
+pub fn decode_user_control(payload: &[u8], base: u64, direction: Direction) -> (Option<UserControlEvent>, Vec<Issue>) {
     let mut issues = Vec::new();
     let mut r = Reader::new(payload, base);
     // RTMP 1.0 §6.2: the body starts with a two-byte event type.
@@ -147,11 +139,7 @@ pub fn decode_user_control(
             issues.push(Issue::new(
                 data_at,
                 "user-control.too-short",
-                format!(
-                    "{ty} data is {} bytes ({}), {want} required",
-                    data.len(),
-                    hex_window(data, 8)
-                ),
+                format!("{ty} data is {} bytes ({}), {want} required", data.len(), hex_window(data, 8)),
             ));
             direction_issue(ty, base, direction, &mut issues);
             return (None, issues);
@@ -174,30 +162,17 @@ pub fn decode_user_control(
         issues.push(Issue::new(
             base,
             "user-control.unknown-event",
-            format!(
-                "user control event type {} is not defined ({} data bytes)",
-                ty.0,
-                data.len()
-            ),
+            format!("user control event type {} is not defined ({} data bytes)", ty.0, data.len()),
         ));
     }
     direction_issue(ty, base, direction, &mut issues);
 
-    let be32 = |i: usize| {
-        data.get(i..i + 4)
-            .map(|b| u32::from_be_bytes([b[0], b[1], b[2], b[3]]))
-            .unwrap_or(0)
-    };
+    let be32 = |i: usize| data.get(i..i + 4).map(|b| u32::from_be_bytes([b[0], b[1], b[2], b[3]])).unwrap_or(0);
     let event_data = match ty.0 {
         0 | 1 | 2 | 4 | 31 | 32 => EventData::Stream { stream_id: be32(0) },
-        3 => EventData::BufferLength {
-            stream_id: be32(0),
-            buffer_ms: be32(4),
-        },
+        3 => EventData::BufferLength { stream_id: be32(0), buffer_ms: be32(4) },
         6 | 7 => EventData::Timestamp { timestamp: be32(0) },
-        _ => EventData::Raw {
-            bytes: data.to_vec(),
-        },
+        _ => EventData::Raw { bytes: data.to_vec() },
     };
     (Some(UserControlEvent::new(ty, event_data)), issues)
 }
@@ -222,10 +197,7 @@ pub fn encode_user_control(ev: &UserControlEvent) -> Vec<u8> {
     let mut out = ev.event_type.0.to_be_bytes().to_vec();
     match &ev.data {
         EventData::Stream { stream_id } => out.extend_from_slice(&stream_id.to_be_bytes()),
-        EventData::BufferLength {
-            stream_id,
-            buffer_ms,
-        } => {
+        EventData::BufferLength { stream_id, buffer_ms } => {
             out.extend_from_slice(&stream_id.to_be_bytes());
             out.extend_from_slice(&buffer_ms.to_be_bytes());
         }
@@ -243,13 +215,7 @@ mod tests {
     const S2C: Direction = Direction::ServerToClient;
     const BASE: u64 = 500;
 
-    type Case = (
-        &'static str,
-        &'static [u8],
-        Direction,
-        Option<(u16, EventData)>,
-        &'static [(&'static str, u64)],
-    );
+    type Case = (&'static str, &'static [u8], Direction, Option<(u16, EventData)>, &'static [(&'static str, u64)]);
 
     fn raw(b: &[u8]) -> EventData {
         EventData::Raw { bytes: b.to_vec() }
@@ -259,113 +225,37 @@ mod tests {
     fn table() {
         use EventData::*;
         let cases: Vec<Case> = vec![
-            (
-                "accepts_stream_begin_0",
-                &[0, 0, 0, 0, 0, 0],
-                S2C,
-                Some((0, Stream { stream_id: 0 })),
-                &[],
-            ),
-            (
-                "accepts_stream_eof",
-                &[0, 1, 0, 0, 0, 1],
-                S2C,
-                Some((1, Stream { stream_id: 1 })),
-                &[],
-            ),
-            (
-                "accepts_stream_dry",
-                &[0, 2, 0, 0, 0, 1],
-                S2C,
-                Some((2, Stream { stream_id: 1 })),
-                &[],
-            ),
+            ("accepts_stream_begin_0", &[0, 0, 0, 0, 0, 0], S2C, Some((0, Stream { stream_id: 0 })), &[]),
+            ("accepts_stream_eof", &[0, 1, 0, 0, 0, 1], S2C, Some((1, Stream { stream_id: 1 })), &[]),
+            ("accepts_stream_dry", &[0, 2, 0, 0, 0, 1], S2C, Some((2, Stream { stream_id: 1 })), &[]),
             (
                 "accepts_set_buffer_length",
                 &[0, 3, 0, 0, 0, 1, 0, 0, 0x0b, 0xb8],
                 C2S,
-                Some((
-                    3,
-                    BufferLength {
-                        stream_id: 1,
-                        buffer_ms: 3000,
-                    },
-                )),
+                Some((3, BufferLength { stream_id: 1, buffer_ms: 3000 })),
                 &[],
             ),
-            (
-                "accepts_stream_is_recorded",
-                &[0, 4, 0, 0, 0, 1],
-                S2C,
-                Some((4, Stream { stream_id: 1 })),
-                &[],
-            ),
+            ("accepts_stream_is_recorded", &[0, 4, 0, 0, 0, 1], S2C, Some((4, Stream { stream_id: 1 })), &[]),
             (
                 "accepts_ping_request",
                 &[0, 6, 0x12, 0x34, 0x56, 0x78],
                 S2C,
-                Some((
-                    6,
-                    Timestamp {
-                        timestamp: 0x1234_5678,
-                    },
-                )),
+                Some((6, Timestamp { timestamp: 0x1234_5678 })),
                 &[],
             ),
             (
                 "accepts_ping_response",
                 &[0, 7, 0x12, 0x34, 0x56, 0x78],
                 C2S,
-                Some((
-                    7,
-                    Timestamp {
-                        timestamp: 0x1234_5678,
-                    },
-                )),
+                Some((7, Timestamp { timestamp: 0x1234_5678 })),
                 &[],
             ),
-            (
-                "accepts_buffer_empty",
-                &[0, 31, 0, 0, 0, 1],
-                S2C,
-                Some((31, Stream { stream_id: 1 })),
-                &[],
-            ),
-            (
-                "accepts_buffer_ready",
-                &[0, 32, 0, 0, 0, 1],
-                S2C,
-                Some((32, Stream { stream_id: 1 })),
-                &[],
-            ),
-            (
-                "accepts_swf_verify_request",
-                &[0, 26, 1],
-                S2C,
-                Some((26, raw(&[1]))),
-                &[],
-            ),
-            (
-                "rejects_empty",
-                &[],
-                S2C,
-                None,
-                &[("user-control.too-short", BASE)],
-            ),
-            (
-                "rejects_one_byte",
-                &[0],
-                S2C,
-                None,
-                &[("user-control.too-short", BASE)],
-            ),
-            (
-                "rejects_stream_begin_short",
-                &[0, 0, 0, 1],
-                S2C,
-                None,
-                &[("user-control.too-short", BASE + 2)],
-            ),
+            ("accepts_buffer_empty", &[0, 31, 0, 0, 0, 1], S2C, Some((31, Stream { stream_id: 1 })), &[]),
+            ("accepts_buffer_ready", &[0, 32, 0, 0, 0, 1], S2C, Some((32, Stream { stream_id: 1 })), &[]),
+            ("accepts_swf_verify_request", &[0, 26, 1], S2C, Some((26, raw(&[1]))), &[]),
+            ("rejects_empty", &[], S2C, None, &[("user-control.too-short", BASE)]),
+            ("rejects_one_byte", &[0], S2C, None, &[("user-control.too-short", BASE)]),
+            ("rejects_stream_begin_short", &[0, 0, 0, 1], S2C, None, &[("user-control.too-short", BASE + 2)]),
             (
                 "rejects_set_buffer_length_without_length",
                 &[0, 3, 0, 0, 0, 1],
@@ -391,13 +281,7 @@ mod tests {
                 "rejects_set_buffer_length_from_server",
                 &[0, 3, 0, 0, 0, 1, 0, 0, 0, 100],
                 S2C,
-                Some((
-                    3,
-                    BufferLength {
-                        stream_id: 1,
-                        buffer_ms: 100,
-                    },
-                )),
+                Some((3, BufferLength { stream_id: 1, buffer_ms: 100 })),
                 &[("user-control.wrong-direction", BASE)],
             ),
             (
@@ -405,10 +289,7 @@ mod tests {
                 &[0, 7, 1],
                 S2C,
                 None,
-                &[
-                    ("user-control.too-short", BASE + 2),
-                    ("user-control.wrong-direction", BASE),
-                ],
+                &[("user-control.too-short", BASE + 2), ("user-control.wrong-direction", BASE)],
             ),
             (
                 "rejects_unknown_event_5",
@@ -424,13 +305,7 @@ mod tests {
                 Some((0x55, raw(&[]))),
                 &[("user-control.unknown-event", BASE)],
             ),
-            (
-                "rejects_swf_verify_response_short",
-                &[0, 27, 1, 1],
-                C2S,
-                None,
-                &[("user-control.too-short", BASE + 2)],
-            ),
+            ("rejects_swf_verify_response_short", &[0, 27, 1, 1], C2S, None, &[("user-control.too-short", BASE + 2)]),
         ];
         for (name, bytes, dir, want, want_issues) in cases {
             let (got, issues) = decode_user_control(bytes, BASE, dir);
@@ -459,15 +334,9 @@ mod tests {
             UserControlEvent::new(EventType::STREAM_BEGIN, EventData::Stream { stream_id: 1 }),
             UserControlEvent::new(
                 EventType::SET_BUFFER_LENGTH,
-                EventData::BufferLength {
-                    stream_id: 0,
-                    buffer_ms: 300,
-                },
+                EventData::BufferLength { stream_id: 0, buffer_ms: 300 },
             ),
-            UserControlEvent::new(
-                EventType::PING_RESPONSE,
-                EventData::Timestamp { timestamp: 7 },
-            ),
+            UserControlEvent::new(EventType::PING_RESPONSE, EventData::Timestamp { timestamp: 7 }),
             UserControlEvent::new(EventType(99), raw(&[1, 2, 3])),
         ];
         for ev in events {
@@ -477,10 +346,7 @@ mod tests {
             assert_eq!(back, Some(ev));
         }
         assert_eq!(
-            encode_user_control(&UserControlEvent::new(
-                EventType::STREAM_BEGIN,
-                EventData::Stream { stream_id: 1 }
-            )),
+            encode_user_control(&UserControlEvent::new(EventType::STREAM_BEGIN, EventData::Stream { stream_id: 1 })),
             vec![0, 0, 0, 0, 0, 1]
         );
     }
@@ -489,10 +355,7 @@ mod tests {
     fn accepts_serialisation_shape() {
         let ev = UserControlEvent::new(
             EventType::SET_BUFFER_LENGTH,
-            EventData::BufferLength {
-                stream_id: 1,
-                buffer_ms: 3000,
-            },
+            EventData::BufferLength { stream_id: 1, buffer_ms: 3000 },
         );
         assert_eq!(
             serde_json::to_string(&ev).expect("serialises"),

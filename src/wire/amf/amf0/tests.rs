@@ -34,19 +34,11 @@ fn s(x: &str) -> AmfValue {
 }
 
 fn obj(entries: &[(&str, AmfValue)]) -> AmfValue {
-    AmfValue::Object(
-        entries
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.clone()))
-            .collect(),
-    )
+    AmfValue::Object(entries.iter().map(|(k, v)| (k.to_string(), v.clone())).collect())
 }
 
 fn pairs(entries: &[(&str, AmfValue)]) -> Vec<(String, AmfValue)> {
-    entries
-        .iter()
-        .map(|(k, v)| (k.to_string(), v.clone()))
-        .collect()
+    entries.iter().map(|(k, v)| (k.to_string(), v.clone())).collect()
 }
 
 struct Case {
@@ -65,13 +57,7 @@ fn case(
     issues: &[(u64, &'static str)],
     complete: bool,
 ) -> Case {
-    Case {
-        name,
-        bytes,
-        values,
-        issues: issues.to_vec(),
-        complete,
-    }
+    Case { name, bytes, values, issues: issues.to_vec(), complete }
 }
 
 fn run(cases: Vec<Case>) {
@@ -82,17 +68,8 @@ fn run(cases: Vec<Case>) {
         assert_eq!(got, c.issues, "{}: issues {:#?}", c.name, d.issues);
         assert_eq!(d.complete, c.complete, "{}: complete", c.name);
         for i in &d.issues {
-            assert!(
-                RULE_IDS.contains(&i.rule),
-                "{}: unlisted rule {}",
-                c.name,
-                i.rule
-            );
-            assert!(
-                !i.detail.is_empty() && !i.detail.contains('\n'),
-                "{}",
-                c.name
-            );
+            assert!(RULE_IDS.contains(&i.rule), "{}: unlisted rule {}", c.name, i.rule);
+            assert!(!i.detail.is_empty() && !i.detail.contains('\n'), "{}", c.name);
         }
     }
 }
@@ -101,34 +78,10 @@ fn run(cases: Vec<Case>) {
 fn accepts_every_marker() {
     let long = "x".repeat(70_000);
     run(vec![
-        case(
-            "accepts_number",
-            num(1.5),
-            vec![AmfValue::Number(1.5)],
-            &[],
-            true,
-        ),
-        case(
-            "accepts_negative_zero",
-            num(-0.0),
-            vec![AmfValue::Number(-0.0)],
-            &[],
-            true,
-        ),
-        case(
-            "accepts_boolean_false",
-            vec![0x01, 0x00],
-            vec![AmfValue::Boolean(false)],
-            &[],
-            true,
-        ),
-        case(
-            "accepts_boolean_true",
-            vec![0x01, 0x01],
-            vec![AmfValue::Boolean(true)],
-            &[],
-            true,
-        ),
+        case("accepts_number", num(1.5), vec![AmfValue::Number(1.5)], &[], true),
+        case("accepts_negative_zero", num(-0.0), vec![AmfValue::Number(-0.0)], &[], true),
+        case("accepts_boolean_false", vec![0x01, 0x00], vec![AmfValue::Boolean(false)], &[], true),
+        case("accepts_boolean_true", vec![0x01, 0x01], vec![AmfValue::Boolean(true)], &[], true),
         case("accepts_string", st("abc"), vec![s("abc")], &[], true),
         case("accepts_empty_string", st(""), vec![s("")], &[], true),
         case(
@@ -138,21 +91,9 @@ fn accepts_every_marker() {
             &[],
             true,
         ),
-        case(
-            "accepts_empty_object",
-            cat(&[&[0x03], &END]),
-            vec![obj(&[])],
-            &[],
-            true,
-        ),
+        case("accepts_empty_object", cat(&[&[0x03], &END]), vec![obj(&[])], &[], true),
         case("accepts_null", vec![0x05], vec![AmfValue::Null], &[], true),
-        case(
-            "accepts_undefined",
-            vec![0x06],
-            vec![AmfValue::Undefined],
-            &[],
-            true,
-        ),
+        case("accepts_undefined", vec![0x06], vec![AmfValue::Undefined], &[], true),
         case(
             "accepts_reference_to_earlier_object",
             cat(&[&[0x03], &END, &[0x07, 0x00, 0x00]]),
@@ -170,37 +111,22 @@ fn accepts_every_marker() {
         case(
             "accepts_ecma_array",
             cat(&[&[0x08, 0, 0, 0, 1], &key("a"), &[0x01, 0x01], &END]),
-            vec![AmfValue::EcmaArray {
-                declared_count: 1,
-                entries: pairs(&[("a", AmfValue::Boolean(true))]),
-            }],
+            vec![AmfValue::EcmaArray { declared_count: 1, entries: pairs(&[("a", AmfValue::Boolean(true))]) }],
             &[],
             true,
         ),
         case(
             "accepts_strict_array",
             vec![0x0a, 0, 0, 0, 2, 0x05, 0x06],
-            vec![AmfValue::StrictArray(vec![
-                AmfValue::Null,
-                AmfValue::Undefined,
-            ])],
+            vec![AmfValue::StrictArray(vec![AmfValue::Null, AmfValue::Undefined])],
             &[],
             true,
         ),
-        case(
-            "accepts_empty_strict_array",
-            vec![0x0a, 0, 0, 0, 0],
-            vec![AmfValue::StrictArray(vec![])],
-            &[],
-            true,
-        ),
+        case("accepts_empty_strict_array", vec![0x0a, 0, 0, 0, 0], vec![AmfValue::StrictArray(vec![])], &[], true),
         case(
             "accepts_date",
             cat(&[&[0x0b], &1_577_934_245_000f64.to_be_bytes(), &[0, 0]]),
-            vec![AmfValue::Date {
-                millis: 1_577_934_245_000.0,
-                timezone: 0,
-            }],
+            vec![AmfValue::Date { millis: 1_577_934_245_000.0, timezone: 0 }],
             &[],
             true,
         ),
@@ -211,13 +137,7 @@ fn accepts_every_marker() {
             &[],
             true,
         ),
-        case(
-            "accepts_unsupported",
-            vec![0x0d],
-            vec![AmfValue::Unsupported],
-            &[],
-            true,
-        ),
+        case("accepts_unsupported", vec![0x0d], vec![AmfValue::Unsupported], &[], true),
         case(
             "accepts_xml_document",
             cat(&[&[0x0f, 0, 0, 0, 4], b"<a/>"]),
@@ -228,10 +148,7 @@ fn accepts_every_marker() {
         case(
             "accepts_typed_object",
             cat(&[&[0x10], &key("Foo"), &key("a"), &[0x05], &END]),
-            vec![AmfValue::TypedObject {
-                class_name: "Foo".into(),
-                entries: pairs(&[("a", AmfValue::Null)]),
-            }],
+            vec![AmfValue::TypedObject { class_name: "Foo".into(), entries: pairs(&[("a", AmfValue::Null)]) }],
             &[],
             true,
         ),
@@ -257,10 +174,7 @@ fn accepts_every_marker() {
                     "list",
                     AmfValue::StrictArray(vec![
                         obj(&[("x", AmfValue::Number(2.0))]),
-                        AmfValue::EcmaArray {
-                            declared_count: 0,
-                            entries: vec![],
-                        },
+                        AmfValue::EcmaArray { declared_count: 0, entries: vec![] },
                     ]),
                 ),
                 ("after", s("y")),
@@ -291,30 +205,21 @@ fn accepts_with_notes() {
         case(
             "accepts_ecma_count_mismatch",
             cat(&[&[0x08, 0, 0, 0, 0], &key("a"), &[0x05], &END]),
-            vec![AmfValue::EcmaArray {
-                declared_count: 0,
-                entries: pairs(&[("a", AmfValue::Null)]),
-            }],
+            vec![AmfValue::EcmaArray { declared_count: 0, entries: pairs(&[("a", AmfValue::Null)]) }],
             &[(B + 1, ECMA_COUNT_MISMATCH)],
             true,
         ),
         case(
             "accepts_ecma_legacy_form_without_end",
             cat(&[&[0x08, 0, 0, 0, 1], &key("a"), &[0x05]]),
-            vec![AmfValue::EcmaArray {
-                declared_count: 1,
-                entries: pairs(&[("a", AmfValue::Null)]),
-            }],
+            vec![AmfValue::EcmaArray { declared_count: 1, entries: pairs(&[("a", AmfValue::Null)]) }],
             &[(B + 9, ECMA_MISSING_END)],
             true,
         ),
         case(
             "accepts_date_with_timezone",
             cat(&[&[0x0b], &0f64.to_be_bytes(), &300i16.to_be_bytes()]),
-            vec![AmfValue::Date {
-                millis: 0.0,
-                timezone: 300,
-            }],
+            vec![AmfValue::Date { millis: 0.0, timezone: 300 }],
             &[(B + 9, DATE_TIMEZONE)],
             true,
         ),
@@ -328,10 +233,7 @@ fn accepts_with_notes() {
         case(
             "accepts_empty_class_name",
             cat(&[&[0x10, 0x00, 0x00], &END]),
-            vec![AmfValue::TypedObject {
-                class_name: String::new(),
-                entries: vec![],
-            }],
+            vec![AmfValue::TypedObject { class_name: String::new(), entries: vec![] }],
             &[(B + 1, EMPTY_CLASS_NAME)],
             true,
         ),
@@ -378,16 +280,13 @@ fn counts_strict_arrays_in_the_reference_table() {
     // Produced with py3amf 0.9.1: `pyamf.encode([d, d], encoding=pyamf.AMF0)` with d = {"k": 1}.
     // The array takes index 0, the object index 1, and the second element refers to 1.
     let bytes = [
-        0x0a, 0x00, 0x00, 0x00, 0x02, 0x03, 0x00, 0x01, 0x6b, 0x00, 0x3f, 0xf0, 0x00, 0x00, 0x00,
-        0x00, 0x00, 0x00, 0x00, 0x00, 0x09, 0x07, 0x00, 0x01,
+        0x0a, 0x00, 0x00, 0x00, 0x02, 0x03, 0x00, 0x01, 0x6b, 0x00, 0x3f, 0xf0, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+        0x00, 0x00, 0x09, 0x07, 0x00, 0x01,
     ];
     let d = decode_body(&bytes, B, &AmfLimits::default());
     assert_eq!(
         d.values,
-        vec![AmfValue::StrictArray(vec![
-            obj(&[("k", AmfValue::Number(1.0))]),
-            AmfValue::Reference(1)
-        ])]
+        vec![AmfValue::StrictArray(vec![obj(&[("k", AmfValue::Number(1.0))]), AmfValue::Reference(1)])]
     );
     assert_eq!(d.issues, vec![]);
     assert!(d.complete);
@@ -396,29 +295,14 @@ fn counts_strict_arrays_in_the_reference_table() {
     bad[23] = 2;
     let d = decode_body(&bad, B, &AmfLimits::default());
     assert_eq!(d.issues.len(), 1);
-    assert_eq!(
-        (d.issues[0].offset, d.issues[0].rule),
-        (B + 22, BAD_REFERENCE)
-    );
+    assert_eq!((d.issues[0].offset, d.issues[0].rule), (B + 22, BAD_REFERENCE));
 }
 
 #[test]
 fn rejects_fatal_problems() {
     run(vec![
-        case(
-            "rejects_unknown_marker_0x12",
-            vec![0x12],
-            vec![],
-            &[(B, UNKNOWN_MARKER)],
-            false,
-        ),
-        case(
-            "rejects_unknown_marker_0xff",
-            vec![0x05, 0xff],
-            vec![AmfValue::Null],
-            &[(B + 1, UNKNOWN_MARKER)],
-            false,
-        ),
+        case("rejects_unknown_marker_0x12", vec![0x12], vec![], &[(B, UNKNOWN_MARKER)], false),
+        case("rejects_unknown_marker_0xff", vec![0x05, 0xff], vec![AmfValue::Null], &[(B + 1, UNKNOWN_MARKER)], false),
         case(
             "rejects_unknown_marker_inside_object",
             cat(&[&[0x03], &key("a"), &[0x12]]),
@@ -426,34 +310,10 @@ fn rejects_fatal_problems() {
             &[(B + 4, UNKNOWN_MARKER)],
             false,
         ),
-        case(
-            "rejects_movieclip",
-            vec![0x04],
-            vec![],
-            &[(B, RESERVED_MARKER)],
-            false,
-        ),
-        case(
-            "rejects_recordset",
-            vec![0x0e],
-            vec![],
-            &[(B, RESERVED_MARKER)],
-            false,
-        ),
-        case(
-            "rejects_truncated_number",
-            vec![0x00, 0x3f, 0xf0, 0x00],
-            vec![],
-            &[(B + 1, TRUNCATED)],
-            false,
-        ),
-        case(
-            "rejects_truncated_boolean",
-            vec![0x01],
-            vec![],
-            &[(B + 1, TRUNCATED)],
-            false,
-        ),
+        case("rejects_movieclip", vec![0x04], vec![], &[(B, RESERVED_MARKER)], false),
+        case("rejects_recordset", vec![0x0e], vec![], &[(B, RESERVED_MARKER)], false),
+        case("rejects_truncated_number", vec![0x00, 0x3f, 0xf0, 0x00], vec![], &[(B + 1, TRUNCATED)], false),
+        case("rejects_truncated_boolean", vec![0x01], vec![], &[(B + 1, TRUNCATED)], false),
         case(
             "rejects_string_longer_than_body",
             cat(&[&[0x02, 0x01, 0x2c], b"abc"]),
@@ -461,13 +321,7 @@ fn rejects_fatal_problems() {
             &[(B + 1, TRUNCATED)],
             false,
         ),
-        case(
-            "rejects_truncated_string_length",
-            vec![0x02, 0x00],
-            vec![],
-            &[(B + 1, TRUNCATED)],
-            false,
-        ),
+        case("rejects_truncated_string_length", vec![0x02, 0x00], vec![], &[(B + 1, TRUNCATED)], false),
         case(
             "rejects_long_string_claiming_4_gib",
             vec![0x0c, 0xff, 0xff, 0xff, 0xff, b'a'],
@@ -489,34 +343,10 @@ fn rejects_fatal_problems() {
             &[(B + 9, TRUNCATED)],
             false,
         ),
-        case(
-            "rejects_truncated_reference",
-            vec![0x07, 0x00],
-            vec![],
-            &[(B + 1, TRUNCATED)],
-            false,
-        ),
-        case(
-            "rejects_truncated_ecma_count",
-            vec![0x08, 0x00, 0x00],
-            vec![],
-            &[(B + 1, TRUNCATED)],
-            false,
-        ),
-        case(
-            "rejects_truncated_class_name",
-            vec![0x10, 0x00, 0x04, b'F'],
-            vec![],
-            &[(B + 1, TRUNCATED)],
-            false,
-        ),
-        case(
-            "rejects_avmplus_at_end",
-            vec![0x11],
-            vec![],
-            &[(B + 1, TRUNCATED)],
-            false,
-        ),
+        case("rejects_truncated_reference", vec![0x07, 0x00], vec![], &[(B + 1, TRUNCATED)], false),
+        case("rejects_truncated_ecma_count", vec![0x08, 0x00, 0x00], vec![], &[(B + 1, TRUNCATED)], false),
+        case("rejects_truncated_class_name", vec![0x10, 0x00, 0x04, b'F'], vec![], &[(B + 1, TRUNCATED)], false),
+        case("rejects_avmplus_at_end", vec![0x11], vec![], &[(B + 1, TRUNCATED)], false),
         case(
             "rejects_unterminated_object",
             cat(&[&[0x03], &key("a"), &[0x05]]),
@@ -534,30 +364,18 @@ fn rejects_fatal_problems() {
         case(
             "rejects_ecma_array_short_of_its_count_without_end",
             cat(&[&[0x08, 0, 0, 0, 2], &key("a"), &[0x05]]),
-            vec![AmfValue::EcmaArray {
-                declared_count: 2,
-                entries: pairs(&[("a", AmfValue::Null)]),
-            }],
+            vec![AmfValue::EcmaArray { declared_count: 2, entries: pairs(&[("a", AmfValue::Null)]) }],
             &[(B + 9, UNTERMINATED_OBJECT)],
             false,
         ),
         case(
             "rejects_typed_object_without_end",
             cat(&[&[0x10], &key("T")]),
-            vec![AmfValue::TypedObject {
-                class_name: "T".into(),
-                entries: vec![],
-            }],
+            vec![AmfValue::TypedObject { class_name: "T".into(), entries: vec![] }],
             &[(B + 4, UNTERMINATED_OBJECT)],
             false,
         ),
-        case(
-            "rejects_truncated_key_length",
-            vec![0x03, 0x00],
-            vec![obj(&[])],
-            &[(B + 1, TRUNCATED)],
-            false,
-        ),
+        case("rejects_truncated_key_length", vec![0x03, 0x00], vec![obj(&[])], &[(B + 1, TRUNCATED)], false),
         case(
             "rejects_key_longer_than_body",
             vec![0x03, 0x00, 0x05, b'a'],
@@ -565,13 +383,7 @@ fn rejects_fatal_problems() {
             &[(B + 1, TRUNCATED)],
             false,
         ),
-        case(
-            "rejects_key_without_value",
-            cat(&[&[0x03], &key("a")]),
-            vec![obj(&[])],
-            &[(B + 4, TRUNCATED)],
-            false,
-        ),
+        case("rejects_key_without_value", cat(&[&[0x03], &key("a")]), vec![obj(&[])], &[(B + 4, TRUNCATED)], false),
         case(
             "rejects_empty_key_followed_by_value",
             cat(&[&[0x03], &key("a"), &[0x05], &[0x00, 0x00, 0x05]]),
@@ -579,13 +391,7 @@ fn rejects_fatal_problems() {
             &[(B + 7, BAD_OBJECT_END)],
             false,
         ),
-        case(
-            "rejects_object_end_at_top_level",
-            vec![0x09],
-            vec![],
-            &[(B, OBJECT_END_OUTSIDE_OBJECT)],
-            false,
-        ),
+        case("rejects_object_end_at_top_level", vec![0x09], vec![], &[(B, OBJECT_END_OUTSIDE_OBJECT)], false),
         case(
             "rejects_object_end_as_property_value",
             cat(&[&[0x03], &key("a"), &[0x09]]),
@@ -624,10 +430,7 @@ fn rejects_fatal_problems() {
         case(
             "rejects_amf3_switch_inside_object",
             cat(&[&[0x03], &key("a"), &[0x11, 0x04, 0x01], &END]),
-            vec![obj(&[(
-                "a",
-                AmfValue::Amf3Raw(vec![0x04, 0x01, 0x00, 0x00, 0x09]),
-            )])],
+            vec![obj(&[("a", AmfValue::Amf3Raw(vec![0x04, 0x01, 0x00, 0x00, 0x09]))])],
             &[(B + 4, AMF3_NOT_DECODED)],
             false,
         ),
@@ -636,43 +439,25 @@ fn rejects_fatal_problems() {
 
 #[test]
 fn rejects_values_over_the_count_limit() {
-    let limits = AmfLimits {
-        max_depth: 64,
-        max_values: 3,
-    };
+    let limits = AmfLimits { max_depth: 64, max_values: 3 };
     let d = decode_body(&[0x05, 0x05, 0x05, 0x05], B, &limits);
     assert_eq!(d.values, vec![AmfValue::Null; 3]);
     assert_eq!(d.issues.len(), 1);
-    assert_eq!(
-        (d.issues[0].offset, d.issues[0].rule),
-        (B + 3, TOO_MANY_VALUES)
-    );
+    assert_eq!((d.issues[0].offset, d.issues[0].rule), (B + 3, TOO_MANY_VALUES));
     assert!(!d.complete);
     // Values inside containers count too.
     let body = cat(&[&[0x0a, 0, 0, 0, 3], &[0x05, 0x05, 0x05]]);
     let d = decode_body(&body, B, &limits);
-    assert_eq!(
-        d.values,
-        vec![AmfValue::StrictArray(vec![AmfValue::Null; 2])]
-    );
-    assert_eq!(
-        (d.issues[0].offset, d.issues[0].rule),
-        (B + 7, TOO_MANY_VALUES)
-    );
+    assert_eq!(d.values, vec![AmfValue::StrictArray(vec![AmfValue::Null; 2])]);
+    assert_eq!((d.issues[0].offset, d.issues[0].rule), (B + 7, TOO_MANY_VALUES));
 }
 
 #[test]
 fn rejects_nesting_over_the_depth_limit() {
-    let limits = AmfLimits {
-        max_depth: 2,
-        max_values: 100,
-    };
+    let limits = AmfLimits { max_depth: 2, max_values: 100 };
     let body = vec![0x0a, 0, 0, 0, 1, 0x0a, 0, 0, 0, 1, 0x0a, 0, 0, 0, 0];
     let d = decode_body(&body, B, &limits);
-    assert_eq!(
-        d.values,
-        vec![AmfValue::StrictArray(vec![AmfValue::StrictArray(vec![])])]
-    );
+    assert_eq!(d.values, vec![AmfValue::StrictArray(vec![AmfValue::StrictArray(vec![])])]);
     assert_eq!(d.issues.len(), 1);
     assert_eq!((d.issues[0].offset, d.issues[0].rule), (B + 10, TOO_DEEP));
     // Exactly at the limit is fine.
@@ -691,17 +476,10 @@ fn deep(level: &[u8], n: usize) -> Vec<u8> {
 fn assert_too_deep_fast(body: &[u8], level_len: u64, limits: &AmfLimits, at_level: u64) {
     let t = Instant::now();
     let d = decode_body(body, B, limits);
-    assert!(
-        t.elapsed() < Duration::from_secs(2),
-        "took {:?}",
-        t.elapsed()
-    );
+    assert!(t.elapsed() < Duration::from_secs(2), "took {:?}", t.elapsed());
     assert!(!d.complete);
     assert_eq!(d.issues.len(), 1, "{:?}", d.issues);
-    assert_eq!(
-        (d.issues[0].offset, d.issues[0].rule),
-        (B + level_len * at_level, TOO_DEEP)
-    );
+    assert_eq!((d.issues[0].offset, d.issues[0].rule), (B + level_len * at_level, TOO_DEEP));
     drop(d);
 }
 
@@ -710,10 +488,7 @@ fn rejects_a_million_nested_objects_quickly() {
     // Each level: object marker, key "a", and the next level as its value.
     let body = deep(&[0x03, 0x00, 0x01, b'a'], 1_000_000);
     assert_too_deep_fast(&body, 4, &AmfLimits::default(), 64);
-    let unlimited = AmfLimits {
-        max_depth: usize::MAX,
-        max_values: usize::MAX,
-    };
+    let unlimited = AmfLimits { max_depth: usize::MAX, max_values: usize::MAX };
     assert_too_deep_fast(&body, 4, &unlimited, MAX_DEPTH_CEILING as u64);
 }
 
@@ -721,10 +496,7 @@ fn rejects_a_million_nested_objects_quickly() {
 fn rejects_a_million_nested_strict_arrays_quickly() {
     let body = deep(&[0x0a, 0x00, 0x00, 0x00, 0x01], 1_000_000);
     assert_too_deep_fast(&body, 5, &AmfLimits::default(), 64);
-    let unlimited = AmfLimits {
-        max_depth: usize::MAX,
-        max_values: usize::MAX,
-    };
+    let unlimited = AmfLimits { max_depth: usize::MAX, max_values: usize::MAX };
     assert_too_deep_fast(&body, 5, &unlimited, MAX_DEPTH_CEILING as u64);
 }
 
@@ -738,21 +510,10 @@ fn reads_nothing_beyond_a_huge_declared_length() {
     ] {
         let d = decode_body(&body, B, &AmfLimits::default());
         assert!(!d.complete);
-        assert!(
-            matches!(d.issues[0].rule, TRUNCATED | STRICT_ARRAY_COUNT),
-            "{:?}",
-            d.issues
-        );
+        assert!(matches!(d.issues[0].rule, TRUNCATED | STRICT_ARRAY_COUNT), "{:?}", d.issues);
     }
-    let d = decode_body(
-        &[0x0c, 0xff, 0xff, 0xff, 0xff, b'a'],
-        B,
-        &AmfLimits::default(),
-    );
-    assert_eq!(
-        d.issues[0].detail,
-        "long string length 4294967295 exceeds the 1 byte left in the body"
-    );
+    let d = decode_body(&[0x0c, 0xff, 0xff, 0xff, 0xff, b'a'], B, &AmfLimits::default());
+    assert_eq!(d.issues[0].detail, "long string length 4294967295 exceeds the 1 byte left in the body");
 }
 
 fn connect_values() -> Vec<AmfValue> {
@@ -771,24 +532,14 @@ fn connect_values() -> Vec<AmfValue> {
 #[test]
 fn details_name_the_actual_values() {
     let long_key = "k".repeat(100);
-    let dup = cat(&[
-        &[0x03],
-        &key(&long_key),
-        &[0x05],
-        &key(&long_key),
-        &[0x05],
-        &END,
-    ]);
+    let dup = cat(&[&[0x03], &key(&long_key), &[0x05], &key(&long_key), &[0x05], &END]);
     let dup_detail = format!(
         "property \"{}\"… appears more than once in the object at offset 1000; readers usually \
          keep the last",
         "k".repeat(64)
     );
     let table: Vec<(Vec<u8>, &str)> = vec![
-        (
-            vec![0x00, 1, 2],
-            "number needs 8 bytes at offset 1001 but the body has only 2 bytes left",
-        ),
+        (vec![0x00, 1, 2], "number needs 8 bytes at offset 1001 but the body has only 2 bytes left"),
         (
             vec![0x0a, 0xff, 0xff, 0xff, 0xff, 5],
             "strict array declares 4294967295 values but the body has only 1 byte left",
@@ -797,14 +548,8 @@ fn details_name_the_actual_values() {
             vec![0x03, 0x00, 0x01, b'a', 0x05],
             "object at offset 1000 has no object-end marker: the body ends after 1 entry",
         ),
-        (
-            vec![0x07, 0, 1],
-            "reference to index 1 but only 0 complex values precede it in the body",
-        ),
-        (
-            vec![0x08, 0, 0, 0, 2, 0, 0, 9],
-            "ECMA array declares 2 entries but holds 0",
-        ),
+        (vec![0x07, 0, 1], "reference to index 1 but only 0 complex values precede it in the body"),
+        (vec![0x08, 0, 0, 0, 2, 0, 0, 9], "ECMA array declares 2 entries but holds 0"),
         (
             cat(&[&[0x03], &key("a\nb"), &[0x05], &key("a\nb"), &[0x05], &END]),
             "property \"a\\nb\" appears more than once in the object at offset 1000; readers \
@@ -842,21 +587,11 @@ fn accepts_connect_command_built_from_the_spec_layout() {
         &END,
     ]);
     let d = decode_body(&body, B, &AmfLimits::default());
-    assert_eq!(
-        d,
-        Decoded {
-            values: connect_values(),
-            issues: vec![],
-            complete: true
-        }
-    );
+    assert_eq!(d, Decoded { values: connect_values(), issues: vec![], complete: true });
     let mut out = Vec::new();
     encode_values(&connect_values(), &mut out);
     assert_eq!(out, body);
-    assert_eq!(
-        d.values[2].get("app").and_then(AmfValue::as_str),
-        Some("live")
-    );
+    assert_eq!(d.values[2].get("app").and_then(AmfValue::as_str), Some("live"));
 }
 
 #[test]
@@ -865,25 +600,17 @@ fn accepts_connect_command_from_py3amf() {
     // ("type", "nonprivate"), ("flashVer", "FMLE/3.0 (compatible; FMSc/1.0)"),
     // ("tcUrl", "rtmp://127.0.0.1:1935/live")]), encoding=pyamf.AMF0).
     let fixture: &[u8] = &[
-        0x02, 0x00, 0x07, 0x63, 0x6f, 0x6e, 0x6e, 0x65, 0x63, 0x74, 0x00, 0x3f, 0xf0, 0x00, 0x00,
-        0x00, 0x00, 0x00, 0x00, 0x03, 0x00, 0x03, 0x61, 0x70, 0x70, 0x02, 0x00, 0x04, 0x6c, 0x69,
-        0x76, 0x65, 0x00, 0x04, 0x74, 0x79, 0x70, 0x65, 0x02, 0x00, 0x0a, 0x6e, 0x6f, 0x6e, 0x70,
-        0x72, 0x69, 0x76, 0x61, 0x74, 0x65, 0x00, 0x08, 0x66, 0x6c, 0x61, 0x73, 0x68, 0x56, 0x65,
-        0x72, 0x02, 0x00, 0x1f, 0x46, 0x4d, 0x4c, 0x45, 0x2f, 0x33, 0x2e, 0x30, 0x20, 0x28, 0x63,
-        0x6f, 0x6d, 0x70, 0x61, 0x74, 0x69, 0x62, 0x6c, 0x65, 0x3b, 0x20, 0x46, 0x4d, 0x53, 0x63,
-        0x2f, 0x31, 0x2e, 0x30, 0x29, 0x00, 0x05, 0x74, 0x63, 0x55, 0x72, 0x6c, 0x02, 0x00, 0x1a,
-        0x72, 0x74, 0x6d, 0x70, 0x3a, 0x2f, 0x2f, 0x31, 0x32, 0x37, 0x2e, 0x30, 0x2e, 0x30, 0x2e,
-        0x31, 0x3a, 0x31, 0x39, 0x33, 0x35, 0x2f, 0x6c, 0x69, 0x76, 0x65, 0x00, 0x00, 0x09,
+        0x02, 0x00, 0x07, 0x63, 0x6f, 0x6e, 0x6e, 0x65, 0x63, 0x74, 0x00, 0x3f, 0xf0, 0x00, 0x00, 0x00, 0x00, 0x00,
+        0x00, 0x03, 0x00, 0x03, 0x61, 0x70, 0x70, 0x02, 0x00, 0x04, 0x6c, 0x69, 0x76, 0x65, 0x00, 0x04, 0x74, 0x79,
+        0x70, 0x65, 0x02, 0x00, 0x0a, 0x6e, 0x6f, 0x6e, 0x70, 0x72, 0x69, 0x76, 0x61, 0x74, 0x65, 0x00, 0x08, 0x66,
+        0x6c, 0x61, 0x73, 0x68, 0x56, 0x65, 0x72, 0x02, 0x00, 0x1f, 0x46, 0x4d, 0x4c, 0x45, 0x2f, 0x33, 0x2e, 0x30,
+        0x20, 0x28, 0x63, 0x6f, 0x6d, 0x70, 0x61, 0x74, 0x69, 0x62, 0x6c, 0x65, 0x3b, 0x20, 0x46, 0x4d, 0x53, 0x63,
+        0x2f, 0x31, 0x2e, 0x30, 0x29, 0x00, 0x05, 0x74, 0x63, 0x55, 0x72, 0x6c, 0x02, 0x00, 0x1a, 0x72, 0x74, 0x6d,
+        0x70, 0x3a, 0x2f, 0x2f, 0x31, 0x32, 0x37, 0x2e, 0x30, 0x2e, 0x30, 0x2e, 0x31, 0x3a, 0x31, 0x39, 0x33, 0x35,
+        0x2f, 0x6c, 0x69, 0x76, 0x65, 0x00, 0x00, 0x09,
     ];
     let d = decode_body(fixture, 0, &AmfLimits::default());
-    assert_eq!(
-        d,
-        Decoded {
-            values: connect_values(),
-            issues: vec![],
-            complete: true
-        }
-    );
+    assert_eq!(d, Decoded { values: connect_values(), issues: vec![], complete: true });
 }
 
 #[test]
@@ -916,14 +643,7 @@ fn accepts_set_data_frame_on_metadata() {
             ]),
         },
     ];
-    assert_eq!(
-        d,
-        Decoded {
-            values: expected.clone(),
-            issues: vec![],
-            complete: true
-        }
-    );
+    assert_eq!(d, Decoded { values: expected.clone(), issues: vec![], complete: true });
     let mut out = Vec::new();
     encode_values(&expected, &mut out);
     assert_eq!(out, body);
@@ -938,10 +658,10 @@ fn accepts_py3amf_fixtures() {
             // writes the ECMA count as 0, as some encoders do.
             "mixed_array",
             vec![
-                0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x08, 0x64, 0x75, 0x72, 0x61, 0x74, 0x69, 0x6f,
-                0x6e, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x05, 0x77, 0x69,
-                0x64, 0x74, 0x68, 0x00, 0x40, 0x94, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x06,
-                0x73, 0x74, 0x65, 0x72, 0x65, 0x6f, 0x01, 0x01, 0x00, 0x00, 0x09,
+                0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x08, 0x64, 0x75, 0x72, 0x61, 0x74, 0x69, 0x6f, 0x6e, 0x00, 0x00,
+                0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x05, 0x77, 0x69, 0x64, 0x74, 0x68, 0x00, 0x40, 0x94,
+                0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x06, 0x73, 0x74, 0x65, 0x72, 0x65, 0x6f, 0x01, 0x01, 0x00,
+                0x00, 0x09,
             ],
             AmfValue::EcmaArray {
                 declared_count: 0,
@@ -957,35 +677,23 @@ fn accepts_py3amf_fixtures() {
             // [1.5, "a", None, False]
             "list",
             vec![
-                0x0a, 0x00, 0x00, 0x00, 0x04, 0x00, 0x3f, 0xf8, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
-                0x02, 0x00, 0x01, 0x61, 0x05, 0x01, 0x00,
+                0x0a, 0x00, 0x00, 0x00, 0x04, 0x00, 0x3f, 0xf8, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02, 0x00, 0x01,
+                0x61, 0x05, 0x01, 0x00,
             ],
-            AmfValue::StrictArray(vec![
-                AmfValue::Number(1.5),
-                s("a"),
-                AmfValue::Null,
-                AmfValue::Boolean(false),
-            ]),
+            AmfValue::StrictArray(vec![AmfValue::Number(1.5), s("a"), AmfValue::Null, AmfValue::Boolean(false)]),
             &[],
         ),
         (
             // datetime.datetime(2020, 1, 2, 3, 4, 5) (UTC)
             "date",
-            vec![
-                0x0b, 0x42, 0x76, 0xf6, 0x43, 0x5c, 0xc8, 0x80, 0x00, 0x00, 0x00,
-            ],
-            AmfValue::Date {
-                millis: 1_577_934_245_000.0,
-                timezone: 0,
-            },
+            vec![0x0b, 0x42, 0x76, 0xf6, 0x43, 0x5c, 0xc8, 0x80, 0x00, 0x00, 0x00],
+            AmfValue::Date { millis: 1_577_934_245_000.0, timezone: 0 },
             &[],
         ),
         (
             // "héllo €"
             "utf8",
-            vec![
-                0x02, 0x00, 0x0a, 0x68, 0xc3, 0xa9, 0x6c, 0x6c, 0x6f, 0x20, 0xe2, 0x82, 0xac,
-            ],
+            vec![0x02, 0x00, 0x0a, 0x68, 0xc3, 0xa9, 0x6c, 0x6c, 0x6f, 0x20, 0xe2, 0x82, 0xac],
             s("héllo €"),
             &[],
         ),
@@ -993,9 +701,8 @@ fn accepts_py3amf_fixtures() {
             // An instance of a class registered as "com.example.Foo" with attribute a = 1.
             "typed_object",
             vec![
-                0x10, 0x00, 0x0f, 0x63, 0x6f, 0x6d, 0x2e, 0x65, 0x78, 0x61, 0x6d, 0x70, 0x6c, 0x65,
-                0x2e, 0x46, 0x6f, 0x6f, 0x00, 0x01, 0x61, 0x00, 0x3f, 0xf0, 0x00, 0x00, 0x00, 0x00,
-                0x00, 0x00, 0x00, 0x00, 0x09,
+                0x10, 0x00, 0x0f, 0x63, 0x6f, 0x6d, 0x2e, 0x65, 0x78, 0x61, 0x6d, 0x70, 0x6c, 0x65, 0x2e, 0x46, 0x6f,
+                0x6f, 0x00, 0x01, 0x61, 0x00, 0x3f, 0xf0, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x09,
             ],
             AmfValue::TypedObject {
                 class_name: "com.example.Foo".into(),
@@ -1036,10 +743,7 @@ fn encodes_every_other_marker() {
         AmfValue::Undefined,
         AmfValue::Unsupported,
         AmfValue::Reference(0x0102),
-        AmfValue::Date {
-            millis: 1.0,
-            timezone: -60,
-        },
+        AmfValue::Date { millis: 1.0, timezone: -60 },
         AmfValue::XmlDocument("<x/>".into()),
         AmfValue::Amf3Raw(vec![0x01]),
     ];
@@ -1073,43 +777,21 @@ fn keeps_issues_of_a_decoder_across_values() {
 /// Equality that compares numbers by bit pattern, so NaN payloads and -0.0 count.
 fn same(a: &AmfValue, b: &AmfValue) -> bool {
     fn same_entries(a: &[(String, AmfValue)], b: &[(String, AmfValue)]) -> bool {
-        a.len() == b.len()
-            && a.iter()
-                .zip(b)
-                .all(|((ka, va), (kb, vb))| ka == kb && same(va, vb))
+        a.len() == b.len() && a.iter().zip(b).all(|((ka, va), (kb, vb))| ka == kb && same(va, vb))
     }
     match (a, b) {
         (AmfValue::Number(x), AmfValue::Number(y)) => x.to_bits() == y.to_bits(),
-        (
-            AmfValue::Date {
-                millis: x,
-                timezone: tx,
-            },
-            AmfValue::Date {
-                millis: y,
-                timezone: ty,
-            },
-        ) => x.to_bits() == y.to_bits() && tx == ty,
+        (AmfValue::Date { millis: x, timezone: tx }, AmfValue::Date { millis: y, timezone: ty }) => {
+            x.to_bits() == y.to_bits() && tx == ty
+        }
         (AmfValue::Object(x), AmfValue::Object(y)) => same_entries(x, y),
         (
-            AmfValue::EcmaArray {
-                declared_count: cx,
-                entries: x,
-            },
-            AmfValue::EcmaArray {
-                declared_count: cy,
-                entries: y,
-            },
+            AmfValue::EcmaArray { declared_count: cx, entries: x },
+            AmfValue::EcmaArray { declared_count: cy, entries: y },
         ) => cx == cy && same_entries(x, y),
         (
-            AmfValue::TypedObject {
-                class_name: cx,
-                entries: x,
-            },
-            AmfValue::TypedObject {
-                class_name: cy,
-                entries: y,
-            },
+            AmfValue::TypedObject { class_name: cx, entries: x },
+            AmfValue::TypedObject { class_name: cy, entries: y },
         ) => cx == cy && same_entries(x, y),
         (AmfValue::StrictArray(x), AmfValue::StrictArray(y)) => {
             x.len() == y.len() && x.iter().zip(y).all(|(p, q)| same(p, q))
@@ -1127,8 +809,7 @@ fn arb_value() -> impl Strategy<Value = AmfValue> {
         ".{0,12}".prop_map(AmfValue::String),
         Just(AmfValue::Null),
         Just(AmfValue::Undefined),
-        (any::<f64>(), any::<i16>())
-            .prop_map(|(millis, timezone)| AmfValue::Date { millis, timezone }),
+        (any::<f64>(), any::<i16>()).prop_map(|(millis, timezone)| AmfValue::Date { millis, timezone }),
         Just(AmfValue::Unsupported),
         ".{0,12}".prop_map(AmfValue::XmlDocument),
     ];
@@ -1136,17 +817,10 @@ fn arb_value() -> impl Strategy<Value = AmfValue> {
         let entries = prop::collection::vec((".{1,6}", inner.clone()), 0..6);
         prop_oneof![
             entries.clone().prop_map(AmfValue::Object),
-            (any::<u32>(), entries.clone()).prop_map(|(declared_count, entries)| {
-                AmfValue::EcmaArray {
-                    declared_count,
-                    entries,
-                }
-            }),
+            (any::<u32>(), entries.clone())
+                .prop_map(|(declared_count, entries)| { AmfValue::EcmaArray { declared_count, entries } }),
             prop::collection::vec(inner, 0..6).prop_map(AmfValue::StrictArray),
-            (".{0,6}", entries).prop_map(|(class_name, entries)| AmfValue::TypedObject {
-                class_name,
-                entries
-            }),
+            (".{0,6}", entries).prop_map(|(class_name, entries)| AmfValue::TypedObject { class_name, entries }),
         ]
     })
 }
@@ -1155,11 +829,7 @@ fn check_invariants(bytes: &[u8], d: &Decoded) {
     let end = B + bytes.len() as u64;
     for i in &d.issues {
         assert!(RULE_IDS.contains(&i.rule), "unlisted rule {}", i.rule);
-        assert!(
-            (B..=end).contains(&i.offset),
-            "offset {} outside {B}..={end}",
-            i.offset
-        );
+        assert!((B..=end).contains(&i.offset), "offset {} outside {B}..={end}", i.offset);
     }
     if !d.complete {
         assert!(!d.issues.is_empty(), "an early stop always says why");
