@@ -54,12 +54,13 @@ fn our_summary(report: &Value) -> Value {
 
 fn tshark_summary(p: &std::path::Path) -> Value {
     let script = repo().join("tests/tshark/summary.py");
-    let out = Command::new("python3")
-        .arg(&script)
-        .arg(p)
-        .output()
-        .expect("python3 runs (scripts/test installs it)");
-    assert!(out.status.success(), "tshark summary failed for {}: {}", p.display(), String::from_utf8_lossy(&out.stderr));
+    let out = Command::new("python3").arg(&script).arg(p).output().expect("python3 runs (scripts/test installs it)");
+    assert!(
+        out.status.success(),
+        "tshark summary failed for {}: {}",
+        p.display(),
+        String::from_utf8_lossy(&out.stderr)
+    );
     serde_json::from_slice(&out.stdout).expect("summary is JSON")
 }
 
@@ -86,12 +87,22 @@ fn message_counts_and_commands_agree_with_tshark() {
                 .unwrap()
                 .iter()
                 .find(|f| f["client"] == tf["client"] && f["server"] == tf["server"])
-                .unwrap_or_else(|| panic!("{name}: flow {i} {} → {} not found in our report", tf["client"], tf["server"]));
+                .unwrap_or_else(|| {
+                    panic!("{name}: flow {i} {} → {} not found in our report", tf["client"], tf["server"])
+                });
             for d in ["c2s", "s2c"] {
-                assert_eq!(of[d]["type_counts"], tf[d]["type_counts"], "{name} flow {} {d}: message counts by type", tf["client"]);
+                assert_eq!(
+                    of[d]["type_counts"], tf[d]["type_counts"],
+                    "{name} flow {} {d}: message counts by type",
+                    tf["client"]
+                );
                 assert_eq!(of[d]["commands"], tf[d]["commands"], "{name} flow {} {d}: command names", tf["client"]);
             }
         }
-        assert_eq!(ours["flows"].as_array().unwrap().len(), theirs["flows"].as_array().unwrap().len(), "{name}: flow count");
+        assert_eq!(
+            ours["flows"].as_array().unwrap().len(),
+            theirs["flows"].as_array().unwrap().len(),
+            "{name}: flow count"
+        );
     }
 }

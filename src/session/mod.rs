@@ -281,7 +281,7 @@ impl Session {
             Phase::Handshake(b) => Some(b.as_slice()),
             _ => None,
         });
-        let full = |b: Option<&[u8]>| b.is_some_and(|b| b.len() == HANDSHAKE_TOTAL);
+        let full = |b: Option<&[u8]>| b.is_some_and(|b| b.len() as u64 == HANDSHAKE_TOTAL);
         if !(full(c) && full(s)) && !at_end {
             return;
         }
@@ -402,3 +402,6 @@ fn owned(e: ChunkEvent<'_>) -> Owned {
         ChunkEvent::Resynced { offset, skipped, chunk_size } => Owned::Resynced { offset, skipped, chunk_size },
     }
 }
+
+#[cfg(test)]
+mod tests;
