@@ -105,6 +105,12 @@ pub struct MediaStats {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub bitrate_bps: Option<u64>,
     pub largest_message: u32,
+    /// Codec of the last tag (legacy name, or the FourCC of an enhanced header).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub codec: Option<String>,
+    pub sequence_headers: u64,
+    /// Video only: key frames.
+    pub keyframes: u64,
 }
 
 impl MediaStats {
@@ -145,9 +151,26 @@ impl DirectionStats {
             MessageBody::Control(c) => self.add_control(c),
             _ => {}
         }
-        match m.type_id.0 {
-            8 => self.audio.get_or_insert_with(Default::default).add(m),
-            9 => self.video.get_or_insert_with(Default::default).add(m),
+        match &m.body {
+            MessageBody::Audio(a) => {
+                let st = self.audio.get_or_insert_with(Default::default);
+                st.add(m);
+                let codec = a.ex.as_ref().and_then(|e| e.fourcc).map(|f| f.to_string()).or(a.sound_format_name.map(str::to_owned));
+                if codec.is_some() {
+                    st.codec = codec;
+                }
+                st.sequence_headers += a.is_sequence_header() as u64;
+            }
+            MessageBody::Video(v) => {
+                let st = self.video.get_or_insert_with(Default::default);
+                st.add(m);
+                let codec = v.ex.as_ref().and_then(|e| e.fourcc).map(|f| f.to_string()).or(v.codec_name.map(str::to_owned));
+                if codec.is_some() {
+                    st.codec = codec;
+                }
+                st.sequence_headers += v.is_sequence_header() as u64;
+                st.keyframes += (v.is_keyframe() && !v.is_sequence_header()) as u64;
+            }
             _ => {}
         }
     }
