@@ -67,21 +67,27 @@ How tshark reports messages (RTMPT dissector, Wireshark 4.0):
   without an RTMP header; they are skipped.
 * rtmpt.max_packet_size (default 32768) is the largest message tshark
   will reassemble. Larger messages (key frames of 720p video easily
-  exceed 32 KiB) are silently dropped from the tree with the default, so
-  the counts come out too low; 16777216 (the 24-bit body size limit)
-  makes every message count.
-* Chunks of different chunk streams that interleave (a large video
-  message split into 4096-byte chunks with audio chunks between them) are
-  reassembled correctly per chunk stream id; the messages are reported
-  in order of completion, not of their first chunk.
-* Capture that starts mid-connection: tshark has no handshake and no Set
-  Chunk Size, so it assumes chunk size 128 and starts parsing at the first
-  byte of the first segment, which is usually in the middle of a chunk.
-  It does not resynchronise on chunk headers: the first bytes are decoded
-  as garbage headers (odd type ids, absurd body sizes) and the rest of
-  that direction is typically lost or mis-decoded. The output for such a
-  capture describes what tshark did, not what is on the wire; do not use
-  it as ground truth for message counts.
+  exceed 32 KiB) are dropped from the tree with the default, and the
+  dissector loses more than those: on publish-mtu1500-large-frames.pcap
+  it reports 112 of the 127 video messages although only 4 exceed
+  32 KiB. 16777216 (the 24-bit body size limit) makes every message
+  count there.
+* Interleaved chunk streams (a large message's chunks with chunks of
+  other chunk streams between them) are not exercised by these captures:
+  ffmpeg, rtmpdump and nginx-rtmp write each message's chunks back to
+  back. The dissector keeps per-chunk-stream state, but its behaviour on
+  interleaving is not checked here; messages are in any case reported in
+  the frame where they complete, i.e. in order of completion.
+* Capture that starts mid-connection (midstream-publish.pcap): tshark
+  has no handshake and no Set Chunk Size, so it assumes chunk size 128
+  and parses from the first byte of the first segment, which there is in
+  the middle of a video message. It does not resynchronise on chunk
+  headers: the client direction comes out as garbage "messages" with
+  type 0 or no type ("?") and body size 0, and no real audio/video
+  message is counted. Only messages that start on a fresh chunk header
+  in a direction whose first byte was a header (here nothing but the
+  server's final onStatus) are right. Do not use the output for such a
+  capture as ground truth.
 * TCP retransmissions / out-of-order segments: reassembly follows
   tcp.desegment_tcp_streams; tcp.reassemble_out_of_order is left at its
   default (FALSE). The loopback captures here have none.
