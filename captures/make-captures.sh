@@ -1,0 +1,130 @@
+#!/usr/bin/env bash
+# Regenerate the real-world RTMP test captures in this directory.
+#
+# Runs nginx-rtmp plus ffmpeg / rtmpdump peers inside a private network
+# namespace and records their traffic on that namespace's loopback with
+# tcpdump (dumpcap for the pcapng capture). Nothing is sent outside the
+# namespace. Needs root. Safe to re-run: the namespace is recreated and
+# the outputs are overwritten; on exit (also on error or Ctrl-C) every
+# process started here is stopped and the namespace is removed.
+#
+# Usage: captures/make-captures.sh [OUTPUT_DIR]   (default: this directory)
+set -euo pipefail
+
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+OUT=$(mkdir -p "${1:-$HERE}" && cd "${1:-$HERE}" && pwd)
+NS=${NS:-rtmpscope-captures}
+# shellcheck source=lib/rtmp-netns.sh
+source "$HERE/lib/rtmp-netns.sh"
+
+require_root
+ensure_packages
+WORK=$(mktemp -d /tmp/rtmpscope-captures.XXXXXX)
+netns_install_trap
+netns_setup
+nginx_start
+
+T=$WORK/out
+mkdir -p "$T"
+
+# ---------------------------------------------------------------- 1
+# ffmpeg publishes H.264 + AAC for 2.5 s (loopback MTU 65536).
+log "publish-ffmpeg-h264-aac.pcap"
+cap_start tcpdump "$T/publish-ffmpeg-h264-aac.pcap"
+publish_small 2.5
+cap_stop
+
+# ---------------------------------------------------------------- 2
+# ffmpeg plays for 2 s while ffmpeg publishes; both flows are captured
+# (the capture starts before the publisher connects).
+log "play-ffmpeg.pcap"
+cap_start tcpdump "$T/play-ffmpeg.pcap"
+publish_small 5 &
+PUB=$!
+BG_PIDS+=("$PUB")
+sleep 1.5
+nsx timeout -s INT 10 ffmpeg -hide_banner -nostdin -loglevel error \
+    -i "$RTMP_URL" -t 2 -f null -
+wait "$PUB"
+cap_stop
+
+# ---------------------------------------------------------------- 3
+# rtmpdump plays ~2 s of the live stream. The publisher runs too but its
+# connection is excluded from the capture filter: one flow only.
+log "play-rtmpdump.pcap"
+publish_small 6 &
+PUB=$!
+BG_PIDS+=("$PUB")
+sleep 1
+PUB_PORT=$(client_port_of_established)
+[[ -n $PUB_PORT ]] || die "publisher connection not found"
+cap_start tcpdump "$T/play-rtmpdump.pcap" "tcp port 1935 and not tcp port $PUB_PORT"
+# -B 2: stop 2 s into the stream; timeout sends SIGINT as a safety net.
+nsx timeout -s INT 6 rtmpdump -q -r "$RTMP_URL" --live -B 2 -o /dev/null || true
+cap_stop
+wait "$PUB"
+
+# ---------------------------------------------------------------- 4
+# Same kind of publish as 1, recorded by dumpcap as native pcapng.
+log "publish-ffmpeg.pcapng"
+cap_start dumpcap "$T/publish-ffmpeg.pcapng"
+publish_small 2
+cap_stop
+
+# ---------------------------------------------------------------- 5
+# Publish whose timestamps start above 0xFFFFFF ms (16777.215 s): 16780 s,
+# so every type-0 chunk header carries a 4-byte extended timestamp.
+log "publish-ffmpeg-extended-timestamp.pcap"
+cap_start tcpdump "$T/publish-ffmpeg-extended-timestamp.pcap"
+publish_small 2 -output_ts_offset 16780
+cap_stop
+
+# ---------------------------------------------------------------- 6
+# Loopback MTU 1500 from here on: TCP segments carry <= 1448 bytes.
+netns_set_mtu 1500
+
+# 1280x720 testsrc2, 1 Mbit/s with a high I/P ratio so every key frame
+# (one per second) is a video message > 32 KiB, i.e. > 8 chunks of 4096
+# and ~30 TCP segments.
+log "publish-mtu1500-large-frames.pcap"
+cap_start tcpdump "$T/publish-mtu1500-large-frames.pcap"
+ffmpeg_q -re \
+    -f lavfi -i "testsrc2=size=1280x720:rate=25" \
+    -f lavfi -i "sine=frequency=1000:sample_rate=48000" \
+    -t 5 -map 0:v -map 1:a \
+    -c:v libx264 -preset veryfast -tune zerolatency -g 25 -pix_fmt yuv420p \
+    -b:v 1M -x264-params ipratio=10 \
+    -c:a aac -b:a 64k -ac 1 \
+    -f flv "$RTMP_URL"
+cap_stop
+
+# ---------------------------------------------------------------- 7
+# Mid-stream capture: record a 6 s publish at MTU 1500, then drop every
+# packet before a cut point after t = 2.5 s, so the file starts inside an
+# established connection (no SYN, no handshake, no connect/publish
+# commands). The cut point is the second full-size (1448-byte) client
+# segment after 2.5 s, a piece of a video message larger than one
+# segment, so the file starts inside a message, not on a chunk header.
+log "midstream-publish.pcap"
+cap_start tcpdump "$WORK/midstream-full.pcap"
+publish_small 6
+cap_stop
+FIRST=$(tshark -r "$WORK/midstream-full.pcap" \
+    -Y 'frame.time_relative >= 2.5 && tcp.dstport == 1935 && tcp.len == 1448' \
+    -T fields -e frame.number 2>/dev/null | sed -n 2p)
+LAST=$(capinfos -c -M -T -r "$WORK/midstream-full.pcap" | awk -F'\t' '{print $2}')
+[[ -n $FIRST && -n $LAST ]] || die "could not find the mid-stream cut point"
+editcap -F pcap -r "$WORK/midstream-full.pcap" "$T/midstream-publish.pcap" "$FIRST-$LAST"
+log "    kept packets $FIRST-$LAST of the full recording"
+
+# ---------------------------------------------------------------- done
+for f in "$T"/*; do
+    mv -f -- "$f" "$OUT/"
+done
+log "made in $OUT:"
+(cd "$OUT" && for f in *.pcap *.pcapng; do
+    printf '  %-44s %9d bytes  %5s packets  %s\n' "$f" "$(stat -c %s "$f")" \
+        "$(capinfos -c -M -T -r "$f" | awk -F'\t' '{print $2}')" \
+        "$(capinfos -t -T -r "$f" | awk -F'\t' '{print $2}')"
+done)
+printf '  total: %s\n' "$(cat "$OUT"/*.pcap "$OUT"/*.pcapng | wc -c) bytes"
