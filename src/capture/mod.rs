@@ -8,6 +8,7 @@
 
 pub mod file;
 pub mod link;
+pub mod synth;
 pub mod tcp;
 
 use std::net::SocketAddr;
@@ -126,12 +127,50 @@ pub enum TcpAnomaly {
 #[derive(Debug)]
 pub enum FlowEvent<'a> {
     /// A new flow. `initiator` is `Some(Side::A)` when a SYN (without ACK) from A was seen.
-    Open { flow: FlowId, a: SocketAddr, b: SocketAddr, syn_seen: bool, frame: u64, ts: Timestamp },
+    Open {
+        flow: FlowId,
+        a: SocketAddr,
+        b: SocketAddr,
+        syn_seen: bool,
+        frame: u64,
+        ts: Timestamp,
+    },
     /// In-order bytes of one direction.
-    Data { flow: FlowId, side: Side, offset: u64, data: &'a [u8], frame: u64, ts: Timestamp },
+    Data {
+        flow: FlowId,
+        side: Side,
+        offset: u64,
+        data: &'a [u8],
+        frame: u64,
+        ts: Timestamp,
+    },
     /// Bytes that were never captured: the stream continues at `offset + len`.
-    Gap { flow: FlowId, side: Side, offset: u64, len: u64, frame: u64, ts: Timestamp },
-    Anomaly { flow: FlowId, side: Side, offset: u64, anomaly: TcpAnomaly, frame: u64, ts: Timestamp },
+    Gap {
+        flow: FlowId,
+        side: Side,
+        offset: u64,
+        len: u64,
+        frame: u64,
+        ts: Timestamp,
+    },
+    Anomaly {
+        flow: FlowId,
+        side: Side,
+        offset: u64,
+        anomaly: TcpAnomaly,
+        frame: u64,
+        ts: Timestamp,
+    },
     /// The side sent FIN (`reset == false`) or RST (`reset == true`) at `offset`.
-    Close { flow: FlowId, side: Side, offset: u64, reset: bool, frame: u64, ts: Timestamp },
+    Close {
+        flow: FlowId,
+        side: Side,
+        offset: u64,
+        reset: bool,
+        frame: u64,
+        ts: Timestamp,
+    },
 }
+
+#[cfg(test)]
+mod tests;

@@ -83,6 +83,10 @@ pub struct Issue {
 
 impl Issue {
     pub fn new(offset: u64, rule: &'static str, detail: impl Into<String>) -> Self {
-        Issue { offset, rule, detail: detail.into() }
+        Issue {
+            offset,
+            rule,
+            detail: detail.into(),
+        }
     }
 }

@@ -65,7 +65,11 @@ impl<'a> Reader<'a> {
     }
 
     fn short(&self, needed: usize) -> Short {
-        Short { offset: self.offset(), needed, available: self.remaining() }
+        Short {
+            offset: self.offset(),
+            needed,
+            available: self.remaining(),
+        }
     }
 
     /// Takes exactly `n` bytes.
@@ -156,13 +160,27 @@ mod tests {
         assert_eq!(r.offset(), 101);
         assert_eq!(r.u16_be(), Ok(0x0203));
         assert_eq!(r.i24_be(), Ok(-2));
-        assert_eq!(r.u8(), Err(Short { offset: 106, needed: 1, available: 0 }));
+        assert_eq!(
+            r.u8(),
+            Err(Short {
+                offset: 106,
+                needed: 1,
+                available: 0
+            })
+        );
     }
 
     #[test]
     fn rejects_take_beyond_end_without_consuming() {
         let mut r = Reader::new(&[1, 2], 0);
-        assert_eq!(r.take(3), Err(Short { offset: 0, needed: 3, available: 2 }));
+        assert_eq!(
+            r.take(3),
+            Err(Short {
+                offset: 0,
+                needed: 3,
+                available: 2
+            })
+        );
         assert_eq!(r.remaining(), 2);
         let mut s = r.sub(1).unwrap();
         assert_eq!(s.offset(), 0);

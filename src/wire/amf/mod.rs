@@ -20,14 +20,23 @@ pub enum AmfValue {
     /// reference bombs cost nothing.
     Reference(u16),
     /// ECMA array (0x08): the count as declared on the wire, and the entries actually present.
-    EcmaArray { declared_count: u32, entries: Vec<(String, AmfValue)> },
+    EcmaArray {
+        declared_count: u32,
+        entries: Vec<(String, AmfValue)>,
+    },
     StrictArray(Vec<AmfValue>),
     /// Date (0x0B): milliseconds since the epoch (UTC) and the time zone field (should be 0).
-    Date { millis: f64, timezone: i16 },
+    Date {
+        millis: f64,
+        timezone: i16,
+    },
     /// Unsupported marker (0x0D), which carries no data.
     Unsupported,
     XmlDocument(String),
-    TypedObject { class_name: String, entries: Vec<(String, AmfValue)> },
+    TypedObject {
+        class_name: String,
+        entries: Vec<(String, AmfValue)>,
+    },
     /// The value after an AVM+ marker (0x11) is AMF3; until the AMF3 decoder exists, the bytes
     /// from the AMF3 marker to the end of the body are kept raw (and a finding says so).
     Amf3Raw(Vec<u8>),
@@ -59,7 +68,11 @@ impl AmfValue {
 
     /// The last entry named `key` in an object-like value (the one decoders keep).
     pub fn get(&self, key: &str) -> Option<&AmfValue> {
-        self.entries()?.iter().rev().find(|(k, _)| k == key).map(|(_, v)| v)
+        self.entries()?
+            .iter()
+            .rev()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v)
     }
 
     /// A short name of the value's type, as used in reports.
@@ -94,6 +107,9 @@ pub struct AmfLimits {
 
 impl Default for AmfLimits {
     fn default() -> Self {
-        AmfLimits { max_depth: 64, max_values: 100_000 }
+        AmfLimits {
+            max_depth: 64,
+            max_values: 100_000,
+        }
     }
 }

@@ -1,0 +1,3 @@
+//! Tests of the capture layer: byte-level fixtures built with [`super::synth`].
+
+mod file;
