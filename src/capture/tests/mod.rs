@@ -1,3 +1,4 @@
 //! Tests of the capture layer: byte-level fixtures built with [`super::synth`].
 
 mod file;
+mod link;
