@@ -8,6 +8,7 @@
 
 pub mod file;
 pub mod link;
+pub mod synth;
 pub mod tcp;
 
 use std::net::SocketAddr;
@@ -70,7 +71,8 @@ pub struct TcpSegment<'a> {
     pub ack: u32,
     pub flags: TcpFlags,
     pub payload: &'a [u8],
-    /// The payload was cut by the snap length: `missing` bytes of it were not captured.
+    /// The payload was cut by the snap length: this many bytes of it were not captured (0 when
+    /// the payload is whole). Computed from the IP length fields.
     pub truncated_by: u32,
 }
 
@@ -78,8 +80,8 @@ pub struct TcpSegment<'a> {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct FlowId(pub u32);
 
-/// One side of a flow: `A` is the endpoint that sent the first segment seen of the flow, unless
-/// a SYN showed otherwise (then `A` is the side that sent the SYN, i.e. the TCP client).
+/// One side of a flow. `A` is the TCP client when the flow was opened by a SYN (its sender) or a
+/// SYN+ACK (its receiver); otherwise `A` is the endpoint that sent the first segment seen.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Side {
     A,
@@ -122,10 +124,15 @@ pub enum TcpAnomaly {
 }
 
 /// What the flow table reports. `offset` is the position in the direction's byte stream: 0 is
-/// the first byte after the SYN (or the first byte captured when no SYN was seen).
+/// the first byte after the SYN (or the first byte captured when no SYN was seen). `frame` and
+/// `ts` name the packet that caused the event: for `Data` the packet that carried the bytes (also
+/// when they were buffered), for `Gap` the packet that revealed it (an ACK beyond the hole, the
+/// segment hitting the buffer cap, a FIN/RST), or the last packet seen at the end of the capture.
+/// `Open` is the first event of every flow.
 #[derive(Debug)]
 pub enum FlowEvent<'a> {
-    /// A new flow. `initiator` is `Some(Side::A)` when a SYN (without ACK) from A was seen.
+    /// A new flow. `syn_seen` is true when the segment that opened it was a SYN or SYN+ACK, so
+    /// `a` is known to be the TCP client.
     Open {
         flow: FlowId,
         a: SocketAddr,
@@ -160,7 +167,10 @@ pub enum FlowEvent<'a> {
         frame: u64,
         ts: Timestamp,
     },
-    /// The side sent FIN (`reset == false`) or RST (`reset == true`) at `offset`.
+    /// The side sent FIN (`reset == false`) or RST (`reset == true`) at `offset`. For a FIN,
+    /// `offset` is the end of the side's data (the FIN's own sequence number is not a stream
+    /// byte). For a RST, it is the RST's sequence position when that lies at or after the
+    /// delivery point within the buffer cap, else the delivery point.
     Close {
         flow: FlowId,
         side: Side,
@@ -170,3 +180,6 @@ pub enum FlowEvent<'a> {
         ts: Timestamp,
     },
 }
+
+#[cfg(test)]
+mod tests;
