@@ -12,7 +12,7 @@ use crate::report::{
     DirectionStats, Finding, FindingCounts, FlowReport, FlowTcpStats, InputReport, Location, Place, ReportEvent,
     ReportWriter, Summary,
 };
-use crate::rules::{self, Severity};
+use crate::rules;
 use crate::session::{Session, SessionConfig, SessionEvent, Start};
 use crate::wire::{hex_window, Direction, Issue};
 use std::collections::{BTreeMap, HashMap, VecDeque};
@@ -208,12 +208,17 @@ impl Analyzer<'_> {
                 return Ok(report);
             }
         };
-        report.format = reader.format_name().to_string();
+        report.format = match reader.format() {
+            crate::capture::file::CaptureFormat::Pcap { .. } => "pcap",
+            crate::capture::file::CaptureFormat::PcapNg => "pcapng",
+        }
+        .to_string();
         let ports = if self.options.any_port { None } else { Some(self.options.ports.clone()) };
         let mut table = FlowTable::new(FlowConfig {
             ports,
             max_buffered_bytes_per_direction: self.options.limits.max_out_of_order_bytes,
             max_flows: self.options.limits.max_flows,
+            ..FlowConfig::default()
         });
         let mut t0: Option<Timestamp> = None;
         let mut to_ignore: Vec<FlowId> = Vec::new();
@@ -279,18 +284,18 @@ impl Analyzer<'_> {
         }
         report.link_types = link_types.into_iter().collect();
         let stats = table.stats();
-        report.skipped.other_ports = stats.ignored_segments;
+        report.skipped.other_ports = stats.segments_filtered;
         Ok(report)
     }
 
     fn count_skip(&mut self, report: &mut InputReport, skip: &link::Skip, frame: u64) {
         use link::Skip;
         let rule = match skip {
-            Skip::NotIp => {
+            Skip::NotIp { .. } => {
                 report.skipped.not_ip += 1;
                 return;
             }
-            Skip::NotTcp => {
+            Skip::NotTcp { .. } => {
                 report.skipped.not_tcp += 1;
                 return;
             }
@@ -298,7 +303,7 @@ impl Analyzer<'_> {
                 report.skipped.ip_fragments += 1;
                 "capture.ip-fragment"
             }
-            Skip::UnsupportedLink(_) => {
+            Skip::UnsupportedLinkType(_) => {
                 report.skipped.unsupported_link += 1;
                 "capture.unsupported-link-type"
             }
