@@ -155,7 +155,11 @@ impl DirectionStats {
             MessageBody::Audio(a) => {
                 let st = self.audio.get_or_insert_with(Default::default);
                 st.add(m);
-                let codec = a.ex.as_ref().and_then(|e| e.fourcc).map(|f| f.to_string()).or(a.sound_format_name.map(str::to_owned));
+                let codec =
+                    a.ex.as_ref()
+                        .and_then(|e| e.fourcc)
+                        .map(|f| f.to_string())
+                        .or(a.sound_format_name.map(str::to_owned));
                 if codec.is_some() {
                     st.codec = codec;
                 }
@@ -164,7 +168,8 @@ impl DirectionStats {
             MessageBody::Video(v) => {
                 let st = self.video.get_or_insert_with(Default::default);
                 st.add(m);
-                let codec = v.ex.as_ref().and_then(|e| e.fourcc).map(|f| f.to_string()).or(v.codec_name.map(str::to_owned));
+                let codec =
+                    v.ex.as_ref().and_then(|e| e.fourcc).map(|f| f.to_string()).or(v.codec_name.map(str::to_owned));
                 if codec.is_some() {
                     st.codec = codec;
                 }
@@ -183,7 +188,9 @@ impl DirectionStats {
 fn control_stats(s: &mut DirectionStats, c: &ControlMessage) {
     match c {
         ControlMessage::WindowAckSize { size } => s.window_ack_size = Some(*size),
-        ControlMessage::SetPeerBandwidth { size, limit_type } => s.peer_bandwidth = Some((*size, limit_type.map(|l| l.0))),
+        ControlMessage::SetPeerBandwidth { size, limit_type } => {
+            s.peer_bandwidth = Some((*size, limit_type.map(|l| l.0)))
+        }
         ControlMessage::Acknowledgement { sequence_number } => {
             s.acknowledgements += 1;
             s.last_acknowledged = Some(*sequence_number);

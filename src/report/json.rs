@@ -44,7 +44,13 @@ impl<W: Write> ReportWriter for JsonWriter<W> {
         Ok(())
     }
 
-    fn finish(&mut self, inputs: &[InputReport], flows: &[FlowReport], findings: &[Finding], summary: &Summary) -> io::Result<()> {
+    fn finish(
+        &mut self,
+        inputs: &[InputReport],
+        flows: &[FlowReport],
+        findings: &[Finding],
+        summary: &Summary,
+    ) -> io::Result<()> {
         self.out.write_all(b"\n],\n\"inputs\": ")?;
         serde_json::to_writer_pretty(&mut self.out, &json!(inputs)).map_err(to_io)?;
         self.out.write_all(b",\n\"flows\": ")?;

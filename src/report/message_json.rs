@@ -10,7 +10,7 @@ fn with_kind(kind: &str, v: Value) -> Value {
     let mut m = Map::new();
     m.insert("kind".into(), Value::from(kind));
     match v {
-        Value::Object(o) => m.extend(o),
+        Value::Object(o) => m.extend(o.into_iter().filter(|(_, v)| !v.is_null())),
         Value::Null => {}
         other => {
             m.insert("value".into(), other);
@@ -30,7 +30,10 @@ pub fn body_to_json(body: &MessageBody) -> Value {
             let mut m = Map::new();
             m.insert("kind".into(), "command".into());
             m.insert("name".into(), c.name.clone().map(Value::from).unwrap_or(Value::Null));
-            m.insert("transaction_id".into(), c.transaction_id.map(|t| amf_to_json(&crate::wire::amf::AmfValue::Number(t))).unwrap_or(Value::Null));
+            m.insert(
+                "transaction_id".into(),
+                c.transaction_id.map(|t| amf_to_json(&crate::wire::amf::AmfValue::Number(t))).unwrap_or(Value::Null),
+            );
             if let Some(o) = &c.command_object {
                 m.insert("command_object".into(), amf_to_json(o));
             }

@@ -141,5 +141,11 @@ impl FindingCounts {
 pub trait ReportWriter {
     fn begin(&mut self) -> io::Result<()>;
     fn event(&mut self, e: &ReportEvent<'_>) -> io::Result<()>;
-    fn finish(&mut self, inputs: &[InputReport], flows: &[FlowReport], findings: &[Finding], summary: &Summary) -> io::Result<()>;
+    fn finish(
+        &mut self,
+        inputs: &[InputReport],
+        flows: &[FlowReport],
+        findings: &[Finding],
+        summary: &Summary,
+    ) -> io::Result<()>;
 }

@@ -33,7 +33,12 @@ impl<W: Write> NdjsonWriter<W> {
 
 impl<W: Write> ReportWriter for NdjsonWriter<W> {
     fn begin(&mut self) -> io::Result<()> {
-        self.line("start", None, None, json!({"schema_version": SCHEMA_VERSION, "tool": "rtmpscope", "version": env!("CARGO_PKG_VERSION")}))
+        self.line(
+            "start",
+            None,
+            None,
+            json!({"schema_version": SCHEMA_VERSION, "tool": "rtmpscope", "version": env!("CARGO_PKG_VERSION")}),
+        )
     }
 
     fn event(&mut self, e: &ReportEvent<'_>) -> io::Result<()> {
@@ -60,7 +65,13 @@ impl<W: Write> ReportWriter for NdjsonWriter<W> {
         }
     }
 
-    fn finish(&mut self, inputs: &[InputReport], _flows: &[FlowReport], _findings: &[Finding], summary: &Summary) -> io::Result<()> {
+    fn finish(
+        &mut self,
+        inputs: &[InputReport],
+        _flows: &[FlowReport],
+        _findings: &[Finding],
+        summary: &Summary,
+    ) -> io::Result<()> {
         self.line("summary", None, None, json!({"inputs": inputs, "summary": summary}))?;
         self.out.flush()
     }

@@ -47,7 +47,8 @@ fn summary_of(v: &Value) -> String {
                     vals.join(" ")
                 }
                 _ => {
-                    let rest: Vec<String> = o.iter().filter(|(k, _)| *k != "kind").map(|(k, v)| format!("{k}={v}")).collect();
+                    let rest: Vec<String> =
+                        o.iter().filter(|(k, _)| *k != "kind").map(|(k, v)| format!("{k}={v}")).collect();
                     rest.join(" ")
                 }
             }
@@ -72,7 +73,11 @@ impl<W: Write> ReportWriter for TextWriter<W> {
 
     fn event(&mut self, e: &ReportEvent<'_>) -> io::Result<()> {
         match e {
-            ReportEvent::FlowOpen(f) => writeln!(self.out, "flow {} {} -> {} (roles from {}, {})", f.flow, f.client, f.server, f.roles_from, f.start),
+            ReportEvent::FlowOpen(f) => writeln!(
+                self.out,
+                "flow {} {} -> {} (roles from {}, {})",
+                f.flow, f.client, f.server, f.roles_from, f.start
+            ),
             ReportEvent::Message { place, message: m } => {
                 let frame = place.frames.map(|f| f[1].to_string()).unwrap_or_else(|| "?".into());
                 writeln!(
@@ -99,7 +104,13 @@ impl<W: Write> ReportWriter for TextWriter<W> {
         }
     }
 
-    fn finish(&mut self, inputs: &[InputReport], _flows: &[FlowReport], findings: &[Finding], summary: &Summary) -> io::Result<()> {
+    fn finish(
+        &mut self,
+        inputs: &[InputReport],
+        _flows: &[FlowReport],
+        findings: &[Finding],
+        summary: &Summary,
+    ) -> io::Result<()> {
         for input in inputs {
             if let Some(e) = &input.error {
                 writeln!(self.out, "input {}: {}", input.name, e)?;
@@ -117,13 +128,22 @@ impl<W: Write> ReportWriter for TextWriter<W> {
                 let off = l.offset.map(|o| o.to_string()).unwrap_or_else(|| "-".into());
                 let frame = l.frames.map(|f| f[0].to_string()).unwrap_or_else(|| "-".into());
                 let flow = l.flow.map(|f| f.to_string()).unwrap_or_else(|| "-".into());
-                writeln!(self.out, "  [{}] flow {} {} offset {} frame {}: {}", f.rule, flow, dir, off, frame, f.detail)?;
+                writeln!(
+                    self.out,
+                    "  [{}] flow {} {} offset {} frame {}: {}",
+                    f.rule, flow, dir, off, frame, f.detail
+                )?;
             }
         }
         writeln!(
             self.out,
             "\nsummary: {} input(s), {} flow(s), {} message(s), {} error(s), {} warning(s), {} info",
-            summary.inputs, summary.flows, summary.messages, summary.findings.error, summary.findings.warning, summary.findings.info
+            summary.inputs,
+            summary.flows,
+            summary.messages,
+            summary.findings.error,
+            summary.findings.warning,
+            summary.findings.info
         )?;
         self.out.flush()
     }

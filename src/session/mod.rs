@@ -137,6 +137,10 @@ impl Session {
 
     /// Stream offset before which nothing is needed any more in `dir`.
     pub fn oldest_needed_offset(&self, dir: Direction) -> u64 {
+        if !self.handshake_reported {
+            // Handshake findings name offsets from 0 until both sides are checked.
+            return 0;
+        }
         let s = &self.sides[dir.index()];
         match &s.phase {
             Phase::Chunks(d) => d.oldest_needed_offset(),

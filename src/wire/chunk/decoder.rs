@@ -197,6 +197,8 @@ pub struct ChunkDecoder {
     in_flight: usize,
     limits: ChunkLimits,
     counters: ChunkCounters,
+    /// Offset where synchronisation was lost (or the stream began unsynchronised).
+    lost_at: u64,
     /// Whether the stream was ever in sync (a mid-stream start is not "lost" but "not yet").
     ever_synced: bool,
 }
@@ -217,6 +219,7 @@ impl ChunkDecoder {
             in_flight: 0,
             limits,
             counters: ChunkCounters::default(),
+            lost_at: 0,
             ever_synced: true,
         }
     }
@@ -228,6 +231,7 @@ impl ChunkDecoder {
         d.offset = offset;
         d.pending_start = offset;
         d.state = State::Lost;
+        d.lost_at = offset;
         d.ever_synced = false;
         d
     }
@@ -356,19 +360,38 @@ impl ChunkDecoder {
         self.offset += len;
         self.pending.clear();
         self.pending_start = self.offset;
+        self.lost_at = self.offset;
         self.state = State::Lost;
     }
 
     /// The direction ended: reports what was left undecoded.
     pub fn finish(&mut self, sink: &mut dyn FnMut(ChunkEvent<'_>)) {
-        if !self.pending.is_empty() {
+        // No more bytes will come: chains that run past the end cannot wait any longer.
+        while self.state == State::Lost && !self.pending.is_empty() {
+            let before = (self.pending_start, self.pending.len());
+            self.search(true, sink);
+            if self.state == State::Lost && (self.pending_start, self.pending.len()) == before {
+                break;
+            }
+        }
+        if !self.pending.is_empty() || (self.state == State::Lost && self.offset > self.lost_at) {
             let n = self.pending.len() as u64;
-            let (rule, what) = match self.state {
-                State::Lost => ("chunk.undecoded-bytes", "bytes could not be decoded as chunks"),
-                _ => ("chunk.truncated-header", "bytes of a chunk header were cut off by the end of the stream"),
-            };
             self.counters.skipped_bytes += n;
-            sink(ChunkEvent::Issue(Issue::new(self.pending_start, rule, format!("{n} {what}"))));
+            let (at, n, rule, what) = match self.state {
+                State::Lost => (
+                    self.lost_at,
+                    self.offset - self.lost_at,
+                    "chunk.undecoded-bytes",
+                    "bytes could not be decoded as chunks",
+                ),
+                _ => (
+                    self.pending_start,
+                    n,
+                    "chunk.truncated-header",
+                    "bytes of a chunk header were cut off by the end of the stream",
+                ),
+            };
+            sink(ChunkEvent::Issue(Issue::new(at, rule, format!("{n} {what}"))));
             self.pending.clear();
         }
         let end = self.offset;
@@ -722,8 +745,9 @@ impl ChunkDecoder {
         // Resume the search just after the header that could not be decoded.
         self.pending.clear();
         self.pending_start = self.offset;
+        // The header itself was decoded; what follows it is not.
+        self.lost_at = self.offset;
         self.state = State::Lost;
-        let _ = at;
     }
 
     fn feed_lost(&mut self, input: &[u8], sink: &mut dyn FnMut(ChunkEvent<'_>)) {
@@ -732,13 +756,18 @@ impl ChunkDecoder {
         }
         self.pending.extend_from_slice(input);
         self.offset += input.len() as u64;
+        self.search(false, sink);
+    }
+
+    /// Looks for chunk framing in the pending bytes; `at_end` when no more bytes will come.
+    fn search(&mut self, at_end: bool, sink: &mut dyn FnMut(ChunkEvent<'_>)) {
         loop {
-            let at_cap = self.pending.len() >= self.limits.max_resync_window;
-            match find_sync(&self.pending, at_cap) {
+            let at_cap = at_end || self.pending.len() >= self.limits.max_resync_window;
+            match find_sync(&self.pending, at_cap, at_end) {
                 SyncSearch::Found { at, chunk_size } => {
-                    let skipped = at as u64;
-                    let offset = self.pending_start + skipped;
-                    self.counters.skipped_bytes += skipped;
+                    let offset = self.pending_start + at as u64;
+                    let skipped = offset - self.lost_at;
+                    self.counters.skipped_bytes += at as u64;
                     self.counters.resyncs += 1;
                     self.streams.clear();
                     self.in_flight = 0;
@@ -758,6 +787,9 @@ impl ChunkDecoder {
                         self.counters.skipped_bytes += discard as u64;
                         self.pending.drain(..discard);
                         self.pending_start += discard as u64;
+                    }
+                    if at_end {
+                        return;
                     }
                     if self.pending.len() >= self.limits.max_resync_window {
                         let drop = self.pending.len() / 2;

@@ -26,14 +26,28 @@ pub(crate) enum SyncSearch {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Chain {
-    Confirmed { evidence: bool },
+    Confirmed {
+        evidence: bool,
+    },
     Rejected,
-    Incomplete,
+    /// The chain ran past the end of the bytes after this many plausible headers.
+    Incomplete {
+        headers: usize,
+    },
+    /// The chain ended exactly at the end of the bytes, on a message boundary.
+    Exhausted {
+        headers: usize,
+    },
 }
 
 /// Searches `buf` for the first position where chunk framing can be confirmed. With `at_cap`,
 /// chains that run past the end of the window count as failures (the window cannot grow).
-pub(crate) fn find_sync(buf: &[u8], at_cap: bool) -> SyncSearch {
+///
+/// With `at_end` (the direction is over), a chain of whole messages that ends exactly at the
+/// last byte is accepted too: a random position almost never lands on it.
+pub(crate) fn find_sync(buf: &[u8], at_cap: bool, at_end: bool) -> SyncSearch {
+    // The first position whose chain ran out of bytes: nothing from there on may be dropped.
+    let mut first_open: Option<usize> = None;
     for p in 0..buf.len() {
         if !plausible_start(&buf[p..]) {
             continue;
@@ -46,7 +60,19 @@ pub(crate) fn find_sync(buf: &[u8], at_cap: bool) -> SyncSearch {
                 Chain::Confirmed { evidence: false } => {
                     weak.get_or_insert(cs);
                 }
-                Chain::Incomplete => incomplete = true,
+                // A lone header whose payload runs past the window says nothing: random bytes
+                // usually declare long messages. Only a chain that already holds wait.
+                Chain::Incomplete { headers } => {
+                    incomplete |= headers >= 2;
+                    first_open.get_or_insert(p);
+                }
+                Chain::Exhausted { headers } if at_end && headers >= 1 => {
+                    weak.get_or_insert(cs);
+                }
+                Chain::Exhausted { headers } => {
+                    incomplete |= headers >= 2;
+                    first_open.get_or_insert(p);
+                }
                 Chain::Rejected => {}
             }
         }
@@ -57,8 +83,9 @@ pub(crate) fn find_sync(buf: &[u8], at_cap: bool) -> SyncSearch {
             return SyncSearch::Found { at: p, chunk_size: cs };
         }
     }
-    // Keep the last few bytes: a header may begin there.
-    SyncSearch::NeedMore { discard: buf.len().saturating_sub(18) }
+    // Keep the last few bytes (a header may begin there) and anything a chain may yet confirm.
+    let keep_from = buf.len().saturating_sub(18);
+    SyncSearch::NeedMore { discard: if at_cap { keep_from } else { first_open.unwrap_or(keep_from).min(keep_from) } }
 }
 
 /// Whether a message header with these fields looks like real RTMP traffic.
@@ -115,17 +142,20 @@ fn simulate(b: &[u8], mut cs: u32) -> Chain {
         if headers >= REQUIRED_WITHOUT_EVIDENCE || (headers >= REQUIRED_HEADERS && evidence) {
             return Chain::Confirmed { evidence };
         }
+        if q == b.len() && streams.iter().all(|s| s.remaining == 0) {
+            return Chain::Exhausted { headers };
+        }
         let rest = &b[q.min(b.len())..];
         let basic = match parse_basic(rest) {
             Parse::Done(h, _) => h,
-            Parse::Need(_) => return Chain::Incomplete,
+            Parse::Need(_) => return Chain::Incomplete { headers },
         };
         if headers == 0 && basic.fmt > 1 {
             return Chain::Rejected;
         }
         let mut hl = basic.size + message_header_len(basic.fmt);
         let Some(h) = rest.get(basic.size..hl) else {
-            return Chain::Incomplete;
+            return Chain::Incomplete { headers };
         };
         let f = parse_message_header(basic.fmt, h);
         let idx = streams.iter().position(|s| s.csid == basic.csid);
@@ -159,7 +189,7 @@ fn simulate(b: &[u8], mut cs: u32) -> Chain {
                         cs = size;
                         continue;
                     }
-                    return Chain::Incomplete;
+                    return Chain::Incomplete { headers };
                 }
                 let s = SimStream { csid: basic.csid, length: len, remaining: len, ext };
                 upsert(&mut streams, idx, s);
@@ -185,7 +215,7 @@ fn simulate(b: &[u8], mut cs: u32) -> Chain {
         evidence |= continuation;
         q += hl + payload as usize;
         if q > b.len() {
-            return Chain::Incomplete;
+            return Chain::Incomplete { headers };
         }
         headers += 1;
     }
