@@ -106,3 +106,40 @@ fn message_counts_and_commands_agree_with_tshark() {
         );
     }
 }
+
+/// tshark does not resynchronise on a capture that starts mid-connection: it assumes the
+/// default chunk size from the first captured byte and reports garbage (message type 0 or no
+/// type at all). rtmpscope finds the framing (confirmed by the chunk headers that follow),
+/// reports the resync and the undecodable prefix, and decodes every later message: AAC audio
+/// and H.264 video that decode without a single malformed-media finding, and the publisher's
+/// closing commands.
+#[test]
+fn midstream_capture_is_resynchronised_where_tshark_is_not() {
+    let p = repo().join("captures/midstream-publish.pcap");
+    let theirs = tshark_summary(&p);
+    let tc = theirs["flows"][0]["c2s"]["type_counts"].as_object().unwrap();
+    assert!(tc.keys().all(|k| k == "0" || k == "?"), "tshark now decodes the mid-stream capture: {tc:?}");
+
+    let ours = report_of("midstream-publish.pcap");
+    let f = &ours["flows"][0];
+    assert_eq!(f["start"], "mid-stream");
+    assert_eq!(f["c2s"]["commands"], json!(["FCUnpublish", "deleteStream"]));
+    assert_eq!(f["s2c"]["commands"], json!(["onStatus"]));
+    let by_type = f["c2s"]["messages_by_type"].as_object().unwrap();
+    assert!(by_type["8"].as_u64().unwrap() > 100 && by_type["9"].as_u64().unwrap() > 50, "{by_type:?}");
+    let findings = ours["findings"].as_array().unwrap();
+    let resync: Vec<&Value> = findings.iter().filter(|x| x["rule"] == "chunk.resync").collect();
+    assert_eq!(resync.len(), 2, "one resync per direction");
+    assert!(
+        findings.iter().all(|x| !x["rule"].as_str().unwrap().starts_with("media.")),
+        "media decodes clean after the resync"
+    );
+    for m in ours["messages"].as_array().unwrap() {
+        if m["type_id"] == 8 {
+            assert_eq!(m["body"]["sound_format_name"], "aac", "{m}");
+        }
+        if m["type_id"] == 9 {
+            assert_eq!(m["body"]["codec_name"], "avc", "{m}");
+        }
+    }
+}

@@ -10,7 +10,15 @@ fn with_kind(kind: &str, v: Value) -> Value {
     let mut m = Map::new();
     m.insert("kind".into(), Value::from(kind));
     match v {
-        Value::Object(o) => m.extend(o.into_iter().filter(|(_, v)| !v.is_null())),
+        // A body type's own variant tag becomes `name` (e.g. a control message's
+        // `set-chunk-size`), so `kind` always names the body kind.
+        Value::Object(o) => m.extend(o.into_iter().filter(|(_, v)| !v.is_null()).map(|(k, v)| {
+            if k == "kind" {
+                ("name".to_string(), v)
+            } else {
+                (k, v)
+            }
+        })),
         Value::Null => {}
         other => {
             m.insert("value".into(), other);

@@ -213,11 +213,7 @@ impl Session {
             ),
         });
         match &mut self.sides[i].phase {
-            Phase::Chunks(d) => {
-                let mut evs = Vec::new();
-                d.gap(len, &mut |e| evs.push(owned(e)));
-                self.absorb(dir, evs);
-            }
+            Phase::Chunks(_) => self.run_decoder(dir, |d, sink| d.gap(len, sink)),
             Phase::Handshake(buf) => {
                 // The handshake cannot be checked; continue as a stream of unknown framing.
                 let _ = buf;
@@ -236,11 +232,7 @@ impl Session {
         self.sides[i].closed = true;
         let at = self.sides[i].offset;
         match &mut self.sides[i].phase {
-            Phase::Chunks(d) => {
-                let mut evs = Vec::new();
-                d.finish(&mut |e| evs.push(owned(e)));
-                self.absorb(dir, evs);
-            }
+            Phase::Chunks(_) => self.run_decoder(dir, |d, sink| d.finish(sink)),
             Phase::Handshake(buf) if !buf.is_empty() => {
                 let n = buf.len();
                 self.events.push_back(SessionEvent::Issue {
@@ -316,12 +308,17 @@ impl Session {
     }
 
     fn feed_chunks(&mut self, dir: Direction, bytes: &[u8]) {
-        let i = dir.index();
+        self.run_decoder(dir, |d, sink| d.feed(bytes, sink));
+    }
+
+    /// Runs one decoder operation; messages it completes are decoded on the spot (their
+    /// bodies are borrowed from the decoder), everything keeps the decoder's order.
+    fn run_decoder(&mut self, dir: Direction, op: impl FnOnce(&mut ChunkDecoder, &mut dyn FnMut(ChunkEvent<'_>))) {
         let amf = self.config.amf;
         let mut evs: Vec<Owned> = Vec::new();
-        let Phase::Chunks(d) = &mut self.sides[i].phase else { return };
         let mut decoded: Vec<(Message, Vec<Issue>)> = Vec::new();
-        d.feed(bytes, &mut |e| match e {
+        let Phase::Chunks(d) = &mut self.sides[dir.index()].phase else { return };
+        op(d, &mut |e| match e {
             ChunkEvent::Message(m) => {
                 decoded.push(message::decode(dir, &m, &amf));
                 evs.push(Owned::MessageSlot);
@@ -329,10 +326,6 @@ impl Session {
             other => evs.push(owned(other)),
         });
         self.absorb_with_messages(dir, evs, decoded);
-    }
-
-    fn absorb(&mut self, dir: Direction, evs: Vec<Owned>) {
-        self.absorb_with_messages(dir, evs, Vec::new());
     }
 
     fn absorb_with_messages(&mut self, dir: Direction, evs: Vec<Owned>, msgs: Vec<(Message, Vec<Issue>)>) {
