@@ -138,15 +138,11 @@ impl DirectionStats {
         self.messages += 1;
         *self.messages_by_type.entry(m.type_id.0.to_string()).or_default() += 1;
         match &m.body {
-            MessageBody::Command(c) => {
-                if self.commands.len() < MAX_LISTED_COMMANDS {
-                    self.commands.push(c.name.clone().unwrap_or_else(|| "(unnamed)".into()));
-                }
+            MessageBody::Command(c) if self.commands.len() < MAX_LISTED_COMMANDS => {
+                self.commands.push(c.name.clone().unwrap_or_else(|| "(unnamed)".into()));
             }
-            MessageBody::Data(d) => {
-                if self.data.len() < MAX_LISTED_COMMANDS {
-                    self.data.push(d.name.clone().unwrap_or_else(|| "(unnamed)".into()));
-                }
+            MessageBody::Data(d) if self.data.len() < MAX_LISTED_COMMANDS => {
+                self.data.push(d.name.clone().unwrap_or_else(|| "(unnamed)".into()));
             }
             MessageBody::Control(c) => self.add_control(c),
             _ => {}

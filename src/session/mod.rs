@@ -278,7 +278,7 @@ impl Session {
             _ => None,
         });
         let full = |b: Option<&[u8]>| b.is_some_and(|b| b.len() as u64 == HANDSHAKE_TOTAL);
-        if !(full(c) && full(s)) && !at_end {
+        if !(at_end || full(c) && full(s)) {
             return;
         }
         if c.is_none_or(|b| b.is_empty()) && s.is_none_or(|b| b.is_empty()) {

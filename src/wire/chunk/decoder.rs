@@ -307,7 +307,7 @@ impl ChunkDecoder {
                             Parse::Need(n) => n,
                             Parse::Done(..) => self.pending.len(),
                         };
-                        let add = need.saturating_sub(self.pending.len()).min(input.len()).max(0);
+                        let add = need.saturating_sub(self.pending.len()).min(input.len());
                         self.pending.extend_from_slice(&input[..add]);
                         self.offset += add as u64;
                         input = &input[add..];
