@@ -13,25 +13,25 @@ fi
 command -v /usr/bin/time >/dev/null || { echo "needs /usr/bin/time (apt-get install time)" >&2; exit 2; }
 cargo build --release --quiet
 bin=target/release/rtmpscope
-size=$(stat -c %s "$cap")
+size=$(stat -L -c %s "$cap")
 mb=$(python3 -c "print($size/1e6)")
 
-measure() { # label, command...
+measure() { # label, command...: median wall time of 5 runs, peak RSS of the slowest
     local label=$1; shift
-    local best=
-    local rss=
-    for _ in 1 2 3; do
-        /usr/bin/time -f '%e %M' -o /tmp/rtmpscope-bench.time "$@" >/dev/null 2>/dev/null || true
-        read -r secs kb < /tmp/rtmpscope-bench.time
-        if [ -z "$best" ] || python3 -c "import sys; sys.exit(0 if $secs < $best else 1)"; then best=$secs; rss=$kb; fi
-    done
-    python3 - "$label" "$best" "$rss" "$mb" <<'PY'
-import sys
-label, secs, kb, mb = sys.argv[1], float(sys.argv[2]), int(sys.argv[3]), float(sys.argv[4])
-rate = mb / secs if secs > 0 else float("inf")
-print(f"{label:<28} {secs:7.3f} s  {rate:8.1f} MB/s  peak RSS {kb/1024:7.1f} MiB")
+    python3 - "$label" "$mb" "$@" <<'PY'
+import statistics, subprocess, sys, time
+label, mb, cmd = sys.argv[1], float(sys.argv[2]), sys.argv[3:]
+times = []
+for _ in range(5):
+    t = time.perf_counter()
+    subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    times.append(time.perf_counter() - t)
+out = subprocess.run(["/usr/bin/time", "-f", "%M", *cmd], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+kb = int(out.stderr.strip().splitlines()[-1])
+secs = statistics.median(times)
+print(f"{label:<8} median {secs:7.3f} s  {mb / secs:8.1f} MB/s  peak RSS {kb / 1024:7.1f} MiB")
+open(f"/tmp/rtmpscope-bench.{label}", "w").write(str(secs))
 PY
-    echo "$best" > "/tmp/rtmpscope-bench.$label"
 }
 
 echo "capture: $cap ($mb MB)"

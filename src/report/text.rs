@@ -46,9 +46,62 @@ fn summary_of(v: &Value) -> String {
                     };
                     vals.join(" ")
                 }
+                "audio" | "video" => {
+                    let get = |k: &str| o.get(k).filter(|v| !v.is_null());
+                    let word = |k: &str| get(k).map(|v| v.as_str().map(str::to_owned).unwrap_or_else(|| v.to_string()));
+                    let mut parts: Vec<String> = Vec::new();
+                    if kind == "video" {
+                        parts.extend(word("frame_type_name"));
+                        parts.extend(word("codec_name"));
+                        if let Some(t) = get("avc_packet_type").and_then(Value::as_u64) {
+                            parts.push(
+                                ["sequence-header", "nalu", "end-of-sequence"]
+                                    .get(t as usize)
+                                    .map_or(format!("avc-packet-type-{t}"), |s| s.to_string()),
+                            );
+                        }
+                        if let Some(c) = get("composition_time").and_then(Value::as_i64).filter(|c| *c != 0) {
+                            parts.push(format!("cts={c}"));
+                        }
+                    } else {
+                        parts.extend(word("sound_format_name"));
+                        parts.extend(get("sound_rate").map(|r| format!("{r}Hz")));
+                        parts.extend(get("sound_size").map(|r| format!("{r}bit")));
+                        parts.extend(word("sound_type"));
+                        if let Some(t) = get("aac_packet_type").and_then(Value::as_u64) {
+                            parts.push(if t == 0 {
+                                "sequence-header".into()
+                            } else if t == 1 {
+                                "raw".into()
+                            } else {
+                                format!("aac-packet-type-{t}")
+                            });
+                        }
+                    }
+                    if let Some(Value::Object(ex)) = get("ex") {
+                        parts.extend(ex.get("fourcc").and_then(Value::as_str).map(str::to_owned));
+                        parts.extend(ex.get("packet_type_name").and_then(Value::as_str).map(str::to_owned));
+                    }
+                    parts.join(" ")
+                }
+                "user-control" => {
+                    let mut parts: Vec<String> = Vec::new();
+                    parts.push(
+                        o.get("event")
+                            .and_then(Value::as_str)
+                            .map_or_else(|| format!("event-{}", o["event_type"]), str::to_owned),
+                    );
+                    if let Some(Value::Object(d)) = o.get("data") {
+                        parts.extend(d.iter().filter(|(k, _)| *k != "kind").map(|(k, v)| format!("{k}={v}")));
+                    }
+                    parts.join(" ")
+                }
                 _ => {
-                    let rest: Vec<String> =
-                        o.iter().filter(|(k, _)| *k != "kind").map(|(k, v)| format!("{k}={v}")).collect();
+                    let rest: Vec<String> = o
+                        .iter()
+                        .filter(|(k, _)| *k != "kind" && *k != "name")
+                        .map(|(k, v)| format!("{k}={v}"))
+                        .collect();
                     rest.join(" ")
                 }
             }
