@@ -585,29 +585,3 @@ proptest! {
         prop_assert_eq!(stats.differing_bytes, 0);
     }
 }
-
-/// Throughput smoke test of reader + link decoding + reassembly (run with
-/// `cargo test --release --lib capture -- --ignored --nocapture`).
-#[test]
-#[ignore]
-fn throughput_of_whole_capture_path() {
-    let payload = bytes(64 * 1024 * 1024, 99);
-    let mut c = conv().with_mss(1448);
-    c.handshake().send(A, &payload);
-    let file = c.to_pcap();
-    let start = std::time::Instant::now();
-    let mut reader = CaptureReader::new(&file[..]).expect("pcap");
-    let mut table = FlowTable::new(FlowConfig::default());
-    let mut delivered = 0u64;
-    while let Some(p) = reader.next_packet().expect("read") {
-        let seg = decode(&p).expect("TCP");
-        table.handle_segment(p.frame, p.ts, &seg, &mut |e| {
-            if let FlowEvent::Data { data, .. } = e {
-                delivered += data.len() as u64;
-            }
-        });
-    }
-    let secs = start.elapsed().as_secs_f64();
-    assert_eq!(delivered, payload.len() as u64);
-    println!("{:.0} MB/s of file", file.len() as f64 / secs / 1e6);
-}
