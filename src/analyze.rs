@@ -12,7 +12,10 @@ use crate::report::{
     DirectionStats, Finding, FindingCounts, FlowReport, FlowTcpStats, InputReport, Location, Place, ReportEvent,
     ReportWriter, Summary,
 };
-use crate::rules;
+use crate::rules::{
+    self,
+    checks::{CheckIssue, Checker},
+};
 use crate::session::{Session, SessionConfig, SessionEvent, Start};
 use crate::wire::{hex_window, Direction, Issue};
 use std::collections::{BTreeMap, HashMap, VecDeque};
@@ -104,6 +107,7 @@ struct FlowState {
     segs: [VecDeque<Seg>; 2],
     recent: [Recent; 2],
     per_rule: HashMap<&'static str, usize>,
+    checker: Checker,
     done: bool,
 }
 
@@ -339,6 +343,7 @@ impl Analyzer<'_> {
                 message_index: None,
             },
             detail: issue.detail,
+            known_quirk: None,
             evidence: None,
         };
         let _ = flow;
@@ -400,6 +405,7 @@ impl Analyzer<'_> {
                     segs: [VecDeque::new(), VecDeque::new()],
                     recent: [Recent::new(), Recent::new()],
                     per_rule: HashMap::new(),
+                    checker: Checker::new(),
                     done: false,
                 };
                 self.live.insert(flow, st);
@@ -569,6 +575,7 @@ impl Analyzer<'_> {
                 message_index,
             },
             detail: issue.detail,
+            known_quirk: None,
             evidence,
         };
         let _ = self.writer.event(&ReportEvent::Finding(&f));
@@ -576,7 +583,9 @@ impl Analyzer<'_> {
     }
 
     fn drain(&mut self, st: &mut FlowState, t0: Timestamp) -> io::Result<()> {
+        let mut checked: Vec<CheckIssue> = Vec::new();
         while let Some(ev) = st.session.poll_event() {
+            st.checker.on_event(&ev, &mut checked);
             match ev {
                 SessionEvent::Message(m) => {
                     let dir = m.direction;
@@ -620,11 +629,20 @@ impl Analyzer<'_> {
                 }
                 SessionEvent::Aborted { .. } => {}
             }
+            // Stateful findings about a message come right after it.
+            for c in checked.drain(..) {
+                self.flow_finding(st, c.direction, c.issue, c.message_index, None);
+            }
         }
         Ok(())
     }
 
     fn close_flow(&mut self, mut st: FlowState) -> io::Result<()> {
+        let mut checked = Vec::new();
+        st.checker.finish(&mut checked);
+        for c in checked {
+            self.flow_finding(&mut st, c.direction, c.issue, c.message_index, None);
+        }
         for d in Direction::BOTH {
             st.report.dir_mut(d).chunk = st.session.chunk_counters(d);
         }

@@ -49,6 +49,10 @@ pub struct Finding {
     pub title: &'static str,
     pub location: Location,
     pub detail: String,
+    /// When the deviation is a known habit of popular software, which (e.g. "nginx-rtmp"),
+    /// so real faults stand apart from background noise.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub known_quirk: Option<&'static str>,
     /// Hex of the bytes at the offset (up to 16), when still at hand.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub evidence: Option<String>,

@@ -100,6 +100,9 @@ pub static CATALOGUE: &[Rule] = &[
     rule!("amf0.truncated", Error, Malformed, "AMF0 §2.2-2.18", "AMF0 value cut short", "A value or its declared length runs past the end of the message body."),
     rule!("amf0.unknown-marker", Error, Malformed, "AMF0 §2.1", "Unknown AMF0 marker", "AMF0 type markers are 0x00 to 0x11."),
     rule!("amf0.unterminated-object", Error, Malformed, "AMF0 §2.5, §2.10, §2.18", "Object without end marker", "An object, typed object or ECMA array ends with 00 00 09; the body ended first."),
+    // stateful: chunk stream, protocol control and user control (rules/checks/control.rs)
+    // stateful: commands and their sequencing (rules/checks/commands.rs)
+    // stateful: media (rules/checks/media.rs)
     // messages
     rule!("message.not-decoded", Info, Notable, "RTMP 1.0 §7.1", "Message body not decoded", "The message type is known but this version does not decode its body; the bytes are accounted for and summarised."),
     rule!("message.unknown-type", Warning, Malformed, "RTMP 1.0 §5.4, §6, §7.1", "Unknown message type", "The message type id is not defined by RTMP; the body was skipped."),

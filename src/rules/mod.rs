@@ -4,6 +4,7 @@
 //! (`area.slug`). Ids are never renamed or reused; a rule that is retired stays in the table.
 
 mod catalogue;
+pub mod checks;
 
 pub use catalogue::CATALOGUE;
 

@@ -5,6 +5,7 @@
 //! [`Session::poll_event`]. Nothing here reads a clock, a file or a socket.
 
 mod message;
+pub mod script;
 
 pub use message::{Message, MessageBody};
 

@@ -1,0 +1,90 @@
+//! Stateful checks: rules that need more than one message, or both directions, to judge.
+//!
+//! The [`Checker`] of a session sees every [`SessionEvent`] in order (the same order the
+//! report shows) and reports issues the way decoders do: a rule id, a stream offset and a
+//! sentence. Each area keeps its own state in its own module.
+
+mod commands;
+mod control;
+mod media;
+
+use crate::session::script::Script;
+use crate::session::{Session, SessionConfig, SessionEvent, Start};
+use crate::wire::{Direction, Issue};
+
+/// An issue found by a stateful check.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CheckIssue {
+    pub direction: Direction,
+    pub issue: Issue,
+    /// The message the issue is about, when there is one.
+    pub message_index: Option<u64>,
+}
+
+impl CheckIssue {
+    pub fn new(
+        direction: Direction,
+        offset: u64,
+        rule: &'static str,
+        detail: impl Into<String>,
+        message_index: Option<u64>,
+    ) -> Self {
+        CheckIssue { direction, issue: Issue::new(offset, rule, detail), message_index }
+    }
+}
+
+/// All stateful checks of one session.
+#[derive(Debug, Default)]
+pub struct Checker {
+    control: control::ControlChecks,
+    commands: commands::CommandChecks,
+    media: media::MediaChecks,
+}
+
+impl Checker {
+    pub fn new() -> Self {
+        Checker::default()
+    }
+
+    /// Looks at the next event of the session.
+    pub fn on_event(&mut self, ev: &SessionEvent, out: &mut Vec<CheckIssue>) {
+        self.control.on_event(ev, out);
+        self.commands.on_event(ev, out);
+        self.media.on_event(ev, out);
+    }
+
+    /// The session is over: report what never happened (answers never sent, …).
+    pub fn finish(&mut self, out: &mut Vec<CheckIssue>) {
+        self.control.finish(out);
+        self.commands.finish(out);
+        self.media.finish(out);
+    }
+}
+
+/// Everything a scripted conversation produces: decoder issues and stateful issues alike, in
+/// order, as `(direction, rule, offset)` plus the detail. For tests of rules.
+pub fn evaluate(script: &Script) -> Vec<CheckIssue> {
+    let mut session = Session::new(SessionConfig::default(), Start::Handshake);
+    let mut checker = Checker::new();
+    let mut out = Vec::new();
+    let drain = |session: &mut Session, checker: &mut Checker, out: &mut Vec<CheckIssue>| {
+        while let Some(ev) = session.poll_event() {
+            if let SessionEvent::Issue { direction, issue, message_index } = &ev {
+                out.push(CheckIssue { direction: *direction, issue: issue.clone(), message_index: *message_index });
+            }
+            checker.on_event(&ev, out);
+        }
+    };
+    for (dir, bytes) in script.writes() {
+        session.handle_bytes(*dir, bytes);
+        drain(&mut session, &mut checker, &mut out);
+    }
+    session.handle_close(Direction::ClientToServer);
+    session.handle_close(Direction::ServerToClient);
+    drain(&mut session, &mut checker, &mut out);
+    checker.finish(&mut out);
+    out
+}
+
+#[cfg(test)]
+mod tests;
