@@ -508,3 +508,71 @@ fn keeps_framing_across_a_gap_inside_a_media_message() {
     assert_eq!(flow["c2s"]["chunk"]["resyncs"], 0);
     assert_eq!(flow["c2s"]["chunk"]["skipped_bytes"], 0);
 }
+
+#[test]
+fn resynchronises_after_a_gap_across_a_chunk_header() {
+    let (r, video, base) = publish_conv();
+    let mut c = base.clone();
+    // The segment holding video 2's second chunk header (after 12 + 4096 bytes).
+    let header = video[2] + 12 + 4096;
+    let i = segment_at(&c, Side::A, header);
+    let (at, len) = (segment_offset(&c, i), c.segments()[i].payload.len() as u64);
+    c.drop_segment(i);
+    let rep = analyze(&write("tcp-gap-header", "a.pcap", &pcap(&c)));
+    let expected = analyze(&write("tcp-gap-header", "base.pcap", &pcap(&base)));
+    let want: Vec<&Value> =
+        expected["messages"].as_array().unwrap().iter().filter(|m| m["direction"] == "c2s").collect();
+    let end_of_video_2 = want.iter().find(|m| m["offset"] == video[2]).unwrap()["end_offset"].as_u64().unwrap();
+    // Framing is found again at the audio header right after video 2, past the hole; the
+    // chunk streams' earlier headers count as lost with it.
+    assert!(at < header && header < at + len && at + len < end_of_video_2);
+    let resync = end_of_video_2;
+    assert_eq!(
+        findings(&rep).into_iter().filter(|f| f.0 != "tcp.out-of-order").collect::<Vec<_>>(),
+        vec![
+            finding("chunk.message-incomplete", "c2s", video[2]),
+            finding("tcp.gap", "c2s", at),
+            finding("chunk.resync", "c2s", resync),
+            finding("chunk.unknown-chunk-stream", "c2s", resync),
+            finding("chunk.unknown-chunk-stream", "c2s", video[3]),
+        ]
+    );
+    let detail =
+        rep["findings"].as_array().unwrap().iter().find(|f| f["rule"] == "chunk.resync").unwrap()["detail"].clone();
+    assert_eq!(
+        detail,
+        format!(
+            "chunk framing found again at offset {resync} after {} undecodable bytes; chunk size taken as 4096",
+            resync - (at + len)
+        )
+    );
+    // Messages before video 2 and from the resync on are all there, with the same framing.
+    let got: Vec<&Value> = rep["messages"].as_array().unwrap().iter().filter(|m| m["direction"] == "c2s").collect();
+    let key = |m: &&Value| {
+        (m["offset"].clone(), m["end_offset"].clone(), m["type"].clone(), m["length"].clone(), m["chunks"].clone())
+    };
+    let want_keys: Vec<_> = want.iter().filter(|m| m["offset"] != video[2]).map(key).collect();
+    assert_eq!(got.iter().map(key).collect::<Vec<_>>(), want_keys);
+    for m in got.iter().filter(|m| m["offset"].as_u64().unwrap() >= resync) {
+        assert_eq!(m["header_inferred"], true, "{m}");
+        assert_ne!(m["body"]["kind"], "raw", "{m}");
+    }
+    let chunk = &rep["flows"][0]["c2s"]["chunk"];
+    assert_eq!((chunk["resyncs"].as_u64(), chunk["gap_bytes"].as_u64()), (Some(1), Some(len)));
+}
+
+#[test]
+fn decodes_a_sequence_number_wraparound_like_a_plain_capture() {
+    let (r, _, _) = publish_conv();
+    let plain = r.conversation(conv(1935).with_mss(1000));
+    let wrapped =
+        r.conversation(conv(1935).with_mss(1000).with_isn(Side::A, 0xffff_f000).with_isn(Side::B, u32::MAX - 10));
+    // The client's numbers do wrap inside the data.
+    assert!(wrapped.segments().iter().any(|s| s.side == Side::A && s.seq < 0x1000 && !s.payload.is_empty()));
+    let a = analyze(&write("tcp-wrap", "plain.pcap", &pcap(&plain)));
+    let b = analyze(&write("tcp-wrap", "wrapped.pcap", &pcap(&wrapped)));
+    assert_eq!(findings(&b), vec![]);
+    assert_eq!(b["messages"], a["messages"]);
+    assert_eq!(b["flows"], a["flows"]);
+    assert_eq!(b["summary"]["messages"], 17);
+}
