@@ -3,7 +3,8 @@
 
 use crate::common::{analyze_json, repo, rtmpscope, temp_dir};
 use rtmpscope::analyze::Options;
-use rtmpscope::capture::synth::{Conversation, PcapOptions};
+use rtmpscope::capture::file::ByteOrder;
+use rtmpscope::capture::synth::{Conversation, PcapNgWriter, PcapOptions, SynthLink, TsResolution};
 use rtmpscope::capture::Side;
 use rtmpscope::wire::amf::{amf0, AmfValue};
 use rtmpscope::wire::chunk::encoder::ChunkEncoder;
@@ -575,4 +576,129 @@ fn decodes_a_sequence_number_wraparound_like_a_plain_capture() {
     assert_eq!(b["messages"], a["messages"]);
     assert_eq!(b["flows"], a["flows"]);
     assert_eq!(b["summary"]["messages"], 17);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Link layers, ports, standard input
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn accepts_every_link_type_with_the_same_messages() {
+    let (r, _, _) = publish_conv();
+    let reference = analyze(&write("links", "eth.pcap", &pcap(&r.conversation(conv(1935)))));
+    assert_eq!(reference["summary"]["messages"], 17);
+    let want = framing_free(&reference);
+    let v6 = |c: &str| -> SocketAddr { c.parse().unwrap() };
+    let cases: Vec<(&str, Conversation)> = vec![
+        ("vlan", conv(1935).with_link(SynthLink::EthernetVlan(42))),
+        ("sll", conv(1935).with_link(SynthLink::LinuxSll)),
+        ("sll2", conv(1935).with_link(SynthLink::LinuxSll2)),
+        ("raw4", conv(1935).with_link(SynthLink::Raw)),
+        ("raw6", Conversation::new(v6("[2001:db8::1]:50000"), v6("[2001:db8::2]:1935")).with_link(SynthLink::Raw)),
+        ("null", conv(1935).with_link(SynthLink::Null(ByteOrder::Little))),
+    ];
+    for (name, c) in cases {
+        let link = c.link().link_type().0;
+        let rep = analyze(&write("links", &format!("{name}.pcap"), &pcap(&r.conversation(c))));
+        assert_eq!(framing_free(&rep), want, "{name}");
+        assert_eq!(findings(&rep), vec![], "{name}");
+        assert_eq!(rep["inputs"][0]["link_types"], serde_json::json!([link]), "{name}");
+    }
+    // pcapng: client segments on an Ethernet interface, server segments on a Linux SLL one.
+    let eth = r.conversation(conv(1935));
+    let sll = r.conversation(conv(1935).with_link(SynthLink::LinuxSll));
+    let mut w = PcapNgWriter::new(Vec::new(), ByteOrder::Little).unwrap();
+    let if_eth = w.add_interface(SynthLink::Ethernet.link_type(), 262_144, TsResolution::Decimal(6), 0).unwrap();
+    let if_sll = w.add_interface(SynthLink::LinuxSll.link_type(), 262_144, TsResolution::Decimal(9), 0).unwrap();
+    for ((seg, (ts, e)), (_, l)) in eth.segments().iter().zip(eth.frames()).zip(sll.frames()) {
+        let (id, frame) = if seg.side == Side::A { (if_eth, e) } else { (if_sll, l) };
+        w.write_epb(id, ts, &frame, frame.len() as u32).unwrap();
+    }
+    let rep = analyze(&write("links", "two.pcapng", &w.into_inner()));
+    assert_eq!(rep["inputs"][0]["format"], "pcapng");
+    assert_eq!(rep["inputs"][0]["link_types"], serde_json::json!([1, 113]));
+    assert_eq!(framing_free(&rep), want);
+    assert_eq!(rep["summary"]["flows"], 1);
+    assert_eq!(findings(&rep), vec![]);
+}
+
+#[test]
+fn finds_rtmp_on_another_port_only_when_asked() {
+    let (r, _, _) = publish_conv();
+    let reference = analyze(&write("port", "1935.pcap", &pcap(&r.conversation(conv(1935)))));
+    let p = write("port", "5555.pcap", &pcap(&r.conversation(conv(5555))));
+    let path = p.to_str().unwrap();
+
+    let o = rtmpscope(&["analyze", path]);
+    assert_eq!(o.status.code(), Some(0));
+    let ignored = stdout_json(&o);
+    assert_eq!(ignored["summary"]["flows"], 0);
+    assert_eq!(ignored["summary"]["messages"], 0);
+    assert_eq!(ignored["inputs"][0]["skipped"]["other_ports"], r.conversation(conv(5555)).segments().len());
+
+    for args in [vec!["analyze", "--any-port", path], vec!["analyze", "--port", "5555", path]] {
+        let o = rtmpscope(&args);
+        assert_eq!(o.status.code(), Some(0), "{args:?}");
+        let rep = stdout_json(&o);
+        assert_eq!(rep["messages"], reference["messages"], "{args:?}");
+        assert_eq!(rep["flows"][0]["server"], "10.0.0.2:5555", "{args:?}");
+        assert_eq!(rep["flows"][0]["roles_from"], "syn", "{args:?}");
+        assert_eq!(findings(&rep), vec![], "{args:?}");
+    }
+}
+
+#[test]
+fn accepts_a_capture_on_standard_input() {
+    for capture in ["publish-ffmpeg-h264-aac.pcap", "publish-ffmpeg.pcapng"] {
+        let path = repo().join("captures").join(capture);
+        let by_path = rtmpscope(&["analyze", path.to_str().unwrap()]);
+        let by_stdin = run_with_stdin(&["analyze", "-"], &path);
+        assert_eq!(by_stdin.status.code(), by_path.status.code(), "{capture}");
+        let mut a = stdout_json(&by_path);
+        let b = stdout_json(&by_stdin);
+        assert_eq!(b["inputs"][0]["name"], "-");
+        a["inputs"][0]["name"] = "-".into();
+        assert_eq!(a, b, "{capture}");
+        assert!(b["summary"]["messages"].as_u64().unwrap() > 0);
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Report formats on a real capture
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn writes_ndjson_and_text_consistent_with_json() {
+    let path = repo().join("captures/publish-ffmpeg-h264-aac.pcap");
+    let path = path.to_str().unwrap();
+    let json = stdout_json(&rtmpscope(&["analyze", path]));
+    let messages = json["summary"]["messages"].as_u64().unwrap();
+    assert!(messages > 0);
+
+    let o = rtmpscope(&["analyze", "--format", "ndjson", path]);
+    assert_eq!(o.status.code(), Some(0));
+    let text = String::from_utf8(o.stdout).unwrap();
+    let lines: Vec<Value> =
+        text.lines().map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}"))).collect();
+    for l in &lines {
+        let keys: Vec<&str> = l.as_object().unwrap().keys().map(String::as_str).collect();
+        let mut keys = keys;
+        keys.sort_unstable();
+        assert_eq!(keys, ["body", "direction", "flow", "frame", "offset", "type"], "{l}");
+    }
+    assert_eq!(lines.first().unwrap()["type"], "start");
+    assert_eq!(lines.last().unwrap()["type"], "summary");
+    let count = |ty: &str| lines.iter().filter(|l| l["type"] == ty).count() as u64;
+    assert_eq!(count("message"), messages);
+    assert_eq!(count("finding"), json["findings"].as_array().unwrap().len() as u64);
+    assert_eq!(count("flow_open"), json["summary"]["flows"].as_u64().unwrap());
+    assert_eq!(count("flow_close"), json["summary"]["flows"].as_u64().unwrap());
+    assert_eq!(lines.last().unwrap()["body"]["summary"], json["summary"]);
+
+    let o = rtmpscope(&["analyze", "--format", "text", path]);
+    assert_eq!(o.status.code(), Some(0));
+    let text = String::from_utf8(o.stdout).unwrap();
+    let last = text.lines().last().unwrap();
+    assert!(last.starts_with("summary:"), "{last}");
+    assert!(last.contains(&format!("{messages} message(s)")), "{last}");
 }
