@@ -77,11 +77,6 @@ impl Rtmp {
         self.client(2, 0, ty, 0, &body)
     }
 
-    fn server_control(&mut self, m: ControlMessage) -> u64 {
-        let (ty, body) = encode_control(&m);
-        self.server(2, 0, ty, 0, &body)
-    }
-
     fn connect(&mut self) -> u64 {
         self.client(3, 0, MessageType::COMMAND_AMF0, 0, &connect_body())
     }
@@ -255,11 +250,9 @@ fn rejects_invalid_set_chunk_size_and_keeps_the_old_size() {
         r.connect();
         let scs = r.client_control(ControlMessage::SetChunkSize { size });
         // 200 bytes of body: two chunks at the old size of 128.
-        let mut name = String::from("createStream");
         let pad = "x".repeat(200);
-        let body = amf(&[s(&name), AmfValue::Number(2.0), AmfValue::Null, s(&pad)]);
+        let body = amf(&[s("createStream"), AmfValue::Number(2.0), AmfValue::Null, s(&pad)]);
         let cmd = r.client(3, 0, MessageType::COMMAND_AMF0, 0, &body);
-        name.clear();
         let p = write("chunk-size-invalid", "a.pcap", &pcap(&r.conversation(conv(1935))));
         let rep = analyze(&p);
         // The value sits after the 12-byte header of the Set Chunk Size.
@@ -512,7 +505,7 @@ fn keeps_framing_across_a_gap_inside_a_media_message() {
 
 #[test]
 fn resynchronises_after_a_gap_across_a_chunk_header() {
-    let (r, video, base) = publish_conv();
+    let (_, video, base) = publish_conv();
     let mut c = base.clone();
     // The segment holding video 2's second chunk header (after 12 + 4096 bytes).
     let header = video[2] + 12 + 4096;
