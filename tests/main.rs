@@ -3,4 +3,5 @@
 
 mod bad_input;
 mod common;
+mod hostile_captures;
 mod real_captures;

@@ -1,0 +1,697 @@
+//! Hostile and unusual captures built with `capture::synth`: each gives exact findings at exact
+//! offsets, keeps decoding what can be decoded, and never panics.
+
+use crate::common::{analyze_json, repo, rtmpscope, temp_dir};
+use rtmpscope::analyze::Options;
+use rtmpscope::capture::file::ByteOrder;
+use rtmpscope::capture::synth::{Conversation, PcapNgWriter, PcapOptions, SynthLink, TsResolution};
+use rtmpscope::capture::Side;
+use rtmpscope::wire::amf::{amf0, AmfValue};
+use rtmpscope::wire::chunk::encoder::ChunkEncoder;
+use rtmpscope::wire::handshake::{make_echo_response, make_hello, Role};
+use rtmpscope::wire::message::control::{encode_control, ControlMessage};
+use rtmpscope::wire::message::MessageType;
+use serde_json::Value;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+const HANDSHAKE_LEN: usize = 1 + 1536 + 1536;
+
+fn s(v: &str) -> AmfValue {
+    AmfValue::String(v.into())
+}
+
+fn amf(values: &[AmfValue]) -> Vec<u8> {
+    let mut out = Vec::new();
+    amf0::encode_values(values, &mut out);
+    out
+}
+
+fn connect_body() -> Vec<u8> {
+    amf(&[
+        s("connect"),
+        AmfValue::Number(1.0),
+        AmfValue::Object(vec![("app".into(), s("live")), ("tcUrl".into(), s("rtmp://127.0.0.1/live"))]),
+    ])
+}
+
+/// Both directions of one RTMP connection as bytes, with a chunk encoder per direction.
+struct Rtmp {
+    c: Vec<u8>,
+    s: Vec<u8>,
+    ce: ChunkEncoder,
+    se: ChunkEncoder,
+}
+
+impl Rtmp {
+    /// A plain handshake (C0 C1 C2 / S0 S1 S2).
+    fn new() -> Self {
+        let c1 = make_hello(Role::Client, 0, 0, None, b"client random bytes");
+        let s1 = make_hello(Role::Server, 5, 0, None, b"server random");
+        let mut c = vec![3];
+        c.extend_from_slice(&c1);
+        c.extend_from_slice(&make_echo_response(&s1, 7));
+        let mut sv = vec![3];
+        sv.extend_from_slice(&s1);
+        sv.extend_from_slice(&make_echo_response(&c1, 6));
+        Rtmp { c, s: sv, ce: ChunkEncoder::new(128), se: ChunkEncoder::new(128) }
+    }
+
+    /// Writes a client message and returns the offset of its first header byte.
+    fn client(&mut self, csid: u32, ts: u32, ty: MessageType, stream: u32, body: &[u8]) -> u64 {
+        let at = self.c.len() as u64;
+        self.ce.write(&mut self.c, csid, ts, ty, stream, body);
+        at
+    }
+
+    fn server(&mut self, csid: u32, ts: u32, ty: MessageType, stream: u32, body: &[u8]) -> u64 {
+        let at = self.s.len() as u64;
+        self.se.write(&mut self.s, csid, ts, ty, stream, body);
+        at
+    }
+
+    fn client_control(&mut self, m: ControlMessage) -> u64 {
+        let (ty, body) = encode_control(&m);
+        self.client(2, 0, ty, 0, &body)
+    }
+
+    fn connect(&mut self) -> u64 {
+        self.client(3, 0, MessageType::COMMAND_AMF0, 0, &connect_body())
+    }
+
+    /// Sends the handshake parts in protocol order, then the rest of each direction, then FINs.
+    fn conversation(&self, mut conv: Conversation) -> Conversation {
+        conv.handshake();
+        conv.send(Side::A, &self.c[..1537]);
+        conv.send(Side::B, &self.s[..HANDSHAKE_LEN]);
+        conv.send(Side::A, &self.c[1537..]);
+        conv.send(Side::B, &self.s[HANDSHAKE_LEN..]);
+        conv.fin(Side::A).fin(Side::B).ack(Side::A);
+        conv
+    }
+}
+
+fn client_addr() -> SocketAddr {
+    "10.0.0.1:50000".parse().unwrap()
+}
+
+fn server_addr(port: u16) -> SocketAddr {
+    format!("10.0.0.2:{port}").parse().unwrap()
+}
+
+fn conv(port: u16) -> Conversation {
+    Conversation::new(client_addr(), server_addr(port))
+}
+
+fn write(dir: &str, name: &str, bytes: &[u8]) -> PathBuf {
+    let p = temp_dir(dir).join(name);
+    std::fs::write(&p, bytes).unwrap();
+    p
+}
+
+fn pcap(c: &Conversation) -> Vec<u8> {
+    c.write_pcap(Vec::new(), PcapOptions::default()).unwrap()
+}
+
+fn analyze(p: &std::path::Path) -> Value {
+    analyze_json(&[p], &Options::default())
+}
+
+/// (rule, direction, offset) of every finding, in report order.
+fn findings(r: &Value) -> Vec<(String, String, Option<u64>)> {
+    r["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            let l = &f["location"];
+            (
+                f["rule"].as_str().unwrap().to_string(),
+                l["direction"].as_str().unwrap_or("-").to_string(),
+                l["offset"].as_u64(),
+            )
+        })
+        .collect()
+}
+
+/// (direction, offset, type, command name) of every message.
+fn messages(r: &Value) -> Vec<(String, u64, String, Option<String>)> {
+    r["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| {
+            (
+                m["direction"].as_str().unwrap().to_string(),
+                m["offset"].as_u64().unwrap(),
+                m["type"].as_str().unwrap().to_string(),
+                m["body"]["name"].as_str().map(str::to_string),
+            )
+        })
+        .collect()
+}
+
+/// A publish: connect, Set Chunk Size 4096, then alternating video (6000 bytes, two chunks) and
+/// audio messages. Returns the session and the offsets of the video messages.
+fn publish() -> (Rtmp, Vec<u64>) {
+    let mut r = Rtmp::new();
+    r.connect();
+    r.client_control(ControlMessage::SetChunkSize { size: 4096 });
+    r.ce.chunk_size = 4096;
+    r.client(3, 0, MessageType::COMMAND_AMF0, 0, &amf(&[s("createStream"), AmfValue::Number(2.0), AmfValue::Null]));
+    r.server(
+        3,
+        0,
+        MessageType::COMMAND_AMF0,
+        0,
+        &amf(&[s("_result"), AmfValue::Number(2.0), AmfValue::Null, AmfValue::Number(1.0)]),
+    );
+    r.client(
+        8,
+        0,
+        MessageType::COMMAND_AMF0,
+        1,
+        &amf(&[s("publish"), AmfValue::Number(3.0), AmfValue::Null, s("test"), s("live")]),
+    );
+    let mut video = Vec::new();
+    for i in 0..6u32 {
+        let mut frame = vec![if i == 0 { 0x17 } else { 0x27 }, 1, 0, 0, 0];
+        frame.extend(std::iter::repeat_n(i as u8 + 1, 5995 + 7 * i as usize));
+        video.push(r.client(6, i * 40, MessageType::VIDEO, 1, &frame));
+        let mut audio = vec![0xaf, 1];
+        audio.extend(std::iter::repeat_n(i as u8, 3 + i as usize));
+        r.client(4, i * 23, MessageType::AUDIO, 1, &audio);
+    }
+    (r, video)
+}
+
+/// Index of the segment from `side` whose payload holds stream offset `offset`.
+fn segment_at(c: &Conversation, side: Side, offset: u64) -> usize {
+    let isn = c.segments().iter().find(|s| s.side == side && s.flags.syn).unwrap().seq;
+    c.segments()
+        .iter()
+        .position(|s| {
+            let start = u64::from(s.seq.wrapping_sub(isn).wrapping_sub(1));
+            s.side == side && !s.payload.is_empty() && start <= offset && offset < start + s.payload.len() as u64
+        })
+        .unwrap()
+}
+
+/// Stream offset of the first payload byte of segment `i`.
+fn segment_offset(c: &Conversation, i: usize) -> u64 {
+    let side = c.segments()[i].side;
+    let isn = c.segments().iter().find(|s| s.side == side && s.flags.syn).unwrap().seq;
+    u64::from(c.segments()[i].seq.wrapping_sub(isn).wrapping_sub(1))
+}
+
+/// The messages without the fields that depend on capture framing (frames, time).
+fn framing_free(r: &Value) -> Vec<Value> {
+    r["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| {
+            let mut m = m.clone();
+            let o = m.as_object_mut().unwrap();
+            o.remove("frames");
+            o.remove("time");
+            m
+        })
+        .collect()
+}
+
+fn run_with_stdin(args: &[&str], stdin: &std::path::Path) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_rtmpscope"))
+        .current_dir(repo())
+        .args(args)
+        .stdin(Stdio::from(std::fs::File::open(stdin).unwrap()))
+        .output()
+        .unwrap()
+}
+
+fn stdout_json(o: &std::process::Output) -> Value {
+    serde_json::from_slice(&o.stdout).unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&o.stderr)))
+}
+
+fn finding(rule: &str, dir: &str, offset: u64) -> (String, String, Option<u64>) {
+    (rule.to_string(), dir.to_string(), Some(offset))
+}
+
+// ---------------------------------------------------------------------------------------------
+// Protocol-level hostility
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn rejects_invalid_set_chunk_size_and_keeps_the_old_size() {
+    for size in [0u32, 0x8000_0000] {
+        let mut r = Rtmp::new();
+        r.connect();
+        let scs = r.client_control(ControlMessage::SetChunkSize { size });
+        // 200 bytes of body: two chunks at the old size of 128.
+        let pad = "x".repeat(200);
+        let body = amf(&[s("createStream"), AmfValue::Number(2.0), AmfValue::Null, s(&pad)]);
+        let cmd = r.client(3, 0, MessageType::COMMAND_AMF0, 0, &body);
+        let p = write("chunk-size-invalid", "a.pcap", &pcap(&r.conversation(conv(1935))));
+        let rep = analyze(&p);
+        // The value sits after the 12-byte header of the Set Chunk Size.
+        assert_eq!(findings(&rep), vec![finding("control.chunk-size-invalid", "c2s", scs + 12)], "size {size}");
+        let f = &rep["findings"][0];
+        assert_eq!(f["severity"], "error");
+        assert_eq!(f["location"]["message_index"], 1);
+        assert_eq!(
+            messages(&rep),
+            vec![
+                ("c2s".into(), 3073, "command-amf0".into(), Some("connect".into())),
+                ("c2s".into(), scs, "set-chunk-size".into(), Some("set-chunk-size".into())),
+                ("c2s".into(), cmd, "command-amf0".into(), Some("createStream".into())),
+            ],
+            "size {size}"
+        );
+        let m = &rep["messages"][2];
+        assert_eq!(m["chunks"], 2);
+        assert_eq!(m["length"], body.len());
+        assert_eq!(m["body"]["arguments"][0], pad.as_str());
+        assert_eq!(m["body"]["size"], Value::Null);
+        assert_eq!(rep["messages"][1]["body"]["size"], size);
+        let c2s = &rep["flows"][0]["c2s"];
+        assert_eq!(c2s["chunk_size"], 128);
+        assert_eq!(c2s["chunk_size_changes"], 0);
+        assert_eq!(c2s["chunk"]["skipped_bytes"], 0);
+    }
+}
+
+#[test]
+fn reports_a_16_mib_message_that_never_arrives_at_its_header() {
+    let mut r = Rtmp::new();
+    r.connect();
+    let at = r.c.len() as u64;
+    // Type-0 header on chunk stream 6: timestamp 0, length 0xFFFFFF, video, stream 1; then
+    // only 100 bytes of body before the connection closes.
+    r.c.extend_from_slice(&[6, 0, 0, 0, 0xff, 0xff, 0xff, 9, 1, 0, 0, 0]);
+    r.c.extend_from_slice(&[0x17; 100]);
+    let p = write("huge-message", "a.pcap", &pcap(&r.conversation(conv(1935))));
+    let t = Instant::now();
+    let rep = analyze(&p);
+    assert!(t.elapsed() < Duration::from_secs(10));
+    assert_eq!(findings(&rep), vec![finding("chunk.message-incomplete", "c2s", at)]);
+    let detail = rep["findings"][0]["detail"].as_str().unwrap();
+    assert!(detail.contains("16777215") && detail.contains("100"), "{detail}");
+    assert_eq!(messages(&rep), vec![("c2s".into(), 3073, "command-amf0".into(), Some("connect".into()))]);
+    assert_eq!(rep["flows"][0]["tcp"]["c2s_end"], "fin");
+}
+
+#[test]
+fn stops_a_million_nested_amf0_objects_at_the_depth_limit() {
+    let mut r = Rtmp::new();
+    r.connect();
+    r.client_control(ControlMessage::SetChunkSize { size: 2_000_000 });
+    r.ce.chunk_size = 2_000_000;
+    let mut body = amf(&[s("deep"), AmfValue::Number(2.0)]);
+    let prefix = body.len() as u64;
+    body.extend(std::iter::repeat_n(3u8, 1_000_000));
+    let at = r.client(3, 0, MessageType::COMMAND_AMF0, 0, &body);
+    // Same chunk stream, stream 0, new length: a type-1 header of 8 bytes.
+    let payload = at + 8;
+    let p = write("amf-deep", "a.pcap", &pcap(&r.conversation(conv(1935))));
+    let t = Instant::now();
+    let rep = analyze(&p);
+    assert!(t.elapsed() < Duration::from_secs(10));
+    // 03 03 03 …: an object whose first key is 0x0303 = 771 bytes of 0x03, then another object:
+    // each level takes 1 + 2 + 771 bytes, and the 65th container is refused.
+    let level_65 = prefix + 64 * 774;
+    assert_eq!(findings(&rep), vec![finding("amf0.too-deep", "c2s", payload + level_65)]);
+    let detail = rep["findings"][0]["detail"].as_str().unwrap();
+    assert!(detail.contains("nesting level 65 but the limit is 64"), "{detail}");
+    let m = &rep["messages"][2];
+    assert_eq!((m["offset"].as_u64(), m["length"].as_u64()), (Some(at), Some(body.len() as u64)));
+    assert_eq!(m["body"]["name"], "deep");
+    assert_eq!(m["body"]["transaction_id"], 2);
+    assert_eq!(m["body"]["complete"], false);
+    assert_eq!(rep["summary"]["messages"], 3);
+}
+
+#[test]
+fn stops_a_million_nested_strict_arrays_at_the_depth_limit() {
+    let mut r = Rtmp::new();
+    r.connect();
+    r.client_control(ControlMessage::SetChunkSize { size: 8_000_000 });
+    r.ce.chunk_size = 8_000_000;
+    let mut body = amf(&[s("deep"), AmfValue::Number(2.0)]);
+    let prefix = body.len() as u64;
+    for _ in 0..1_000_000 {
+        body.extend_from_slice(&[0x0a, 0, 0, 0, 1]);
+    }
+    let at = r.client(3, 0, MessageType::COMMAND_AMF0, 0, &body);
+    let p = write("amf-deep-arrays", "a.pcap", &pcap(&r.conversation(conv(1935))));
+    let t = Instant::now();
+    let rep = analyze(&p);
+    assert!(t.elapsed() < Duration::from_secs(10));
+    assert_eq!(findings(&rep), vec![finding("amf0.too-deep", "c2s", at + 8 + prefix + 64 * 5)]);
+    assert_eq!(rep["messages"][2]["body"]["complete"], false);
+    assert_eq!(rep["messages"][2]["length"], body.len());
+}
+
+#[test]
+fn rejects_random_bytes_after_a_tcp_handshake_with_bounded_findings() {
+    let mut x: u64 = 0x1234_5678_9abc_def0;
+    let mut random = |n: usize| -> Vec<u8> {
+        (0..n)
+            .map(|_| {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                x as u8
+            })
+            .collect()
+    };
+    let (a, b) = (random(5000), random(5000));
+    // Neither first byte is an RTMP version.
+    assert!(a[0] > 31 && b[0] > 31);
+    let mut c = conv(1935);
+    c.handshake();
+    c.send(Side::A, &a).send(Side::B, &b).fin(Side::A).fin(Side::B).ack(Side::A);
+    let p = write("garbage", "a.pcap", &pcap(&c));
+    let rep = analyze(&p);
+    let f = findings(&rep);
+    for dir in ["c2s", "s2c"] {
+        let first = f.iter().find(|x| x.1 == dir).unwrap();
+        assert_eq!(first, &finding("handshake.not-rtmp", dir, 0));
+        let chunk = &rep["flows"][0][dir]["chunk"];
+        let accounted: u64 = ["header_bytes", "payload_bytes", "skipped_bytes", "gap_bytes"]
+            .iter()
+            .map(|k| chunk[k].as_u64().unwrap())
+            .sum();
+        assert_eq!(accounted, 5000 - HANDSHAKE_LEN as u64, "{dir}: {chunk}");
+    }
+    assert!(f.iter().all(|x| x.0.starts_with("handshake.") || x.0.starts_with("chunk.")), "{f:?}");
+    assert!(f.iter().any(|x| x.0 == "chunk.undecoded-bytes"), "{f:?}");
+    assert!(f.len() < 40, "{f:?}");
+    assert_eq!(rep["summary"]["messages"], 0);
+    let hs = &rep["flows"][0]["handshake"];
+    assert_eq!((hs["c0_version"].as_u64(), hs["c0_class"].as_str()), (Some(u64::from(a[0])), Some("not-rtmp")));
+    assert_eq!((hs["s0_version"].as_u64(), hs["s0_class"].as_str()), (Some(u64::from(b[0])), Some("not-rtmp")));
+    let o = rtmpscope(&["analyze", "--format", "text", p.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(o.stderr.is_empty(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(o.stdout.len() < 20_000);
+}
+
+// ---------------------------------------------------------------------------------------------
+// TCP reassembly through the whole analyzer
+// ---------------------------------------------------------------------------------------------
+
+fn publish_conv() -> (Rtmp, Vec<u64>, Conversation) {
+    let (r, video) = publish();
+    let c = r.conversation(conv(1935).with_mss(1000));
+    (r, video, c)
+}
+
+#[test]
+fn accepts_reordered_segments_with_identical_messages() {
+    let (_, video, base) = publish_conv();
+    let expected = analyze(&write("tcp-reorder", "base.pcap", &pcap(&base)));
+    assert_eq!(findings(&expected), vec![]);
+    assert_eq!(expected["summary"]["messages"], 17);
+    let mut c = base.clone();
+    let i = segment_at(&c, Side::A, video[1] + 100);
+    let held = segment_offset(&c, i + 1);
+    assert!(c.move_segment(i, i + 1));
+    let rep = analyze(&write("tcp-reorder", "a.pcap", &pcap(&c)));
+    assert_eq!(findings(&rep), vec![finding("tcp.out-of-order", "c2s", held)]);
+    assert_eq!(framing_free(&rep), framing_free(&expected));
+    assert_eq!(rep["flows"][0]["tcp"]["out_of_order"], 1);
+}
+
+#[test]
+fn accepts_duplicated_segments_as_retransmissions() {
+    let (_, video, base) = publish_conv();
+    let expected = analyze(&write("tcp-dup", "base.pcap", &pcap(&base)));
+    let mut c = base.clone();
+    let i = segment_at(&c, Side::A, video[3]);
+    let at = segment_offset(&c, i);
+    assert!(c.duplicate(i));
+    let rep = analyze(&write("tcp-dup", "a.pcap", &pcap(&c)));
+    assert_eq!(findings(&rep), vec![finding("tcp.retransmission", "c2s", at)]);
+    assert_eq!(rep["findings"][0]["location"]["frames"], serde_json::json!([i + 2, i + 2]));
+    assert_eq!(framing_free(&rep), framing_free(&expected));
+    assert_eq!(rep["flows"][0]["tcp"]["retransmissions"], 1);
+}
+
+#[test]
+fn rejects_overlapping_segments_with_different_bytes_keeping_the_first() {
+    let (_, video, base) = publish_conv();
+    let expected = analyze(&write("tcp-overlap", "base.pcap", &pcap(&base)));
+    let mut c = base.clone();
+    let i = segment_at(&c, Side::A, video[2] + 2000);
+    let at = segment_offset(&c, i);
+    assert!(c.duplicate(i));
+    assert!(c.alter(i + 1, |s| s.payload.iter_mut().for_each(|b| *b ^= 0xff)));
+    let rep = analyze(&write("tcp-overlap", "a.pcap", &pcap(&c)));
+    assert_eq!(findings(&rep), vec![finding("tcp.overlap-differs", "c2s", at)]);
+    assert_eq!(rep["findings"][0]["severity"], "error");
+    assert_eq!(framing_free(&rep), framing_free(&expected));
+    assert_eq!(rep["flows"][0]["tcp"]["overlaps_differing"], 1);
+}
+
+#[test]
+fn keeps_framing_across_a_gap_inside_a_media_message() {
+    let (_, video, base) = publish_conv();
+    let expected = analyze(&write("tcp-gap-body", "base.pcap", &pcap(&base)));
+    let mut c = base.clone();
+    // Video 2 is two chunks: 12 + 4096 bytes, then a 1-byte header and the rest. Drop a segment
+    // wholly inside the first chunk's payload.
+    let i = segment_at(&c, Side::A, video[2] + 1000);
+    let (at, len) = (segment_offset(&c, i), c.segments()[i].payload.len() as u64);
+    assert!(at > video[2] + 12 && at + len < video[2] + 12 + 4096);
+    c.drop_segment(i);
+    let rep = analyze(&write("tcp-gap-body", "a.pcap", &pcap(&c)));
+    // Every later client segment waited for the hole until the connection ended.
+    let mut want_findings = vec![finding("tcp.gap", "c2s", at)];
+    for k in i..c.segments().len() {
+        if c.segments()[k].side == Side::A && !c.segments()[k].payload.is_empty() {
+            want_findings.push(finding("tcp.out-of-order", "c2s", segment_offset(&c, k)));
+        }
+    }
+    assert_eq!(findings(&rep), want_findings);
+    // The server's message comes out first: the client's bytes waited for the hole.
+    let unindexed = |r: &Value| -> Vec<Value> {
+        framing_free(r)
+            .into_iter()
+            .map(|mut m| {
+                m.as_object_mut().unwrap().remove("index");
+                m
+            })
+            .collect()
+    };
+    let (want, got) = (unindexed(&expected), unindexed(&rep));
+    assert_eq!(got.len(), want.len());
+    let damaged: Vec<&Value> = got.iter().filter(|m| m["body"]["kind"] == "raw").collect();
+    assert_eq!(damaged.len(), 1);
+    let d = damaged[0];
+    assert_eq!((d["offset"].as_u64(), d["type"].as_str()), (Some(video[2]), Some("video")));
+    assert_eq!(d["body"]["reason"], "body-not-kept");
+    assert_eq!(d["length"], want.iter().find(|m| m["offset"] == video[2]).unwrap()["length"]);
+    // Every other message decodes as without the gap.
+    for m in got.iter().filter(|m| m["offset"] != video[2] || m["direction"] != "c2s") {
+        assert!(want.contains(m), "{m}");
+    }
+    let flow = &rep["flows"][0];
+    assert_eq!((flow["tcp"]["gaps"].as_u64(), flow["tcp"]["gap_bytes"].as_u64()), (Some(1), Some(len)));
+    assert_eq!(flow["c2s"]["chunk"]["resyncs"], 0);
+    assert_eq!(flow["c2s"]["chunk"]["skipped_bytes"], 0);
+}
+
+#[test]
+fn resynchronises_after_a_gap_across_a_chunk_header() {
+    let (_, video, base) = publish_conv();
+    let mut c = base.clone();
+    // The segment holding video 2's second chunk header (after 12 + 4096 bytes).
+    let header = video[2] + 12 + 4096;
+    let i = segment_at(&c, Side::A, header);
+    let (at, len) = (segment_offset(&c, i), c.segments()[i].payload.len() as u64);
+    c.drop_segment(i);
+    let rep = analyze(&write("tcp-gap-header", "a.pcap", &pcap(&c)));
+    let expected = analyze(&write("tcp-gap-header", "base.pcap", &pcap(&base)));
+    let want: Vec<&Value> =
+        expected["messages"].as_array().unwrap().iter().filter(|m| m["direction"] == "c2s").collect();
+    let end_of_video_2 = want.iter().find(|m| m["offset"] == video[2]).unwrap()["end_offset"].as_u64().unwrap();
+    // Framing is found again at the audio header right after video 2, past the hole; the
+    // chunk streams' earlier headers count as lost with it.
+    assert!(at < header && header < at + len && at + len < end_of_video_2);
+    let resync = end_of_video_2;
+    assert_eq!(
+        findings(&rep).into_iter().filter(|f| f.0 != "tcp.out-of-order").collect::<Vec<_>>(),
+        vec![
+            finding("chunk.message-incomplete", "c2s", video[2]),
+            finding("tcp.gap", "c2s", at),
+            finding("chunk.resync", "c2s", resync),
+            finding("chunk.unknown-chunk-stream", "c2s", resync),
+            finding("chunk.unknown-chunk-stream", "c2s", video[3]),
+        ]
+    );
+    let detail =
+        rep["findings"].as_array().unwrap().iter().find(|f| f["rule"] == "chunk.resync").unwrap()["detail"].clone();
+    assert_eq!(
+        detail,
+        format!(
+            "chunk framing found again at offset {resync} after {} undecodable bytes; chunk size taken as 4096",
+            resync - (at + len)
+        )
+    );
+    // Messages before video 2 and from the resync on are all there, with the same framing.
+    let got: Vec<&Value> = rep["messages"].as_array().unwrap().iter().filter(|m| m["direction"] == "c2s").collect();
+    let key = |m: &&Value| {
+        (m["offset"].clone(), m["end_offset"].clone(), m["type"].clone(), m["length"].clone(), m["chunks"].clone())
+    };
+    let want_keys: Vec<_> = want.iter().filter(|m| m["offset"] != video[2]).map(key).collect();
+    assert_eq!(got.iter().map(key).collect::<Vec<_>>(), want_keys);
+    for m in got.iter().filter(|m| m["offset"].as_u64().unwrap() >= resync) {
+        assert_eq!(m["header_inferred"], true, "{m}");
+        assert_ne!(m["body"]["kind"], "raw", "{m}");
+    }
+    let chunk = &rep["flows"][0]["c2s"]["chunk"];
+    assert_eq!((chunk["resyncs"].as_u64(), chunk["gap_bytes"].as_u64()), (Some(1), Some(len)));
+}
+
+#[test]
+fn decodes_a_sequence_number_wraparound_like_a_plain_capture() {
+    let (r, _, _) = publish_conv();
+    let plain = r.conversation(conv(1935).with_mss(1000));
+    let wrapped =
+        r.conversation(conv(1935).with_mss(1000).with_isn(Side::A, 0xffff_f000).with_isn(Side::B, u32::MAX - 10));
+    // The client's numbers do wrap inside the data.
+    assert!(wrapped.segments().iter().any(|s| s.side == Side::A && s.seq < 0x1000 && !s.payload.is_empty()));
+    let a = analyze(&write("tcp-wrap", "plain.pcap", &pcap(&plain)));
+    let b = analyze(&write("tcp-wrap", "wrapped.pcap", &pcap(&wrapped)));
+    assert_eq!(findings(&b), vec![]);
+    assert_eq!(b["messages"], a["messages"]);
+    assert_eq!(b["flows"], a["flows"]);
+    assert_eq!(b["summary"]["messages"], 17);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Link layers, ports, standard input
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn accepts_every_link_type_with_the_same_messages() {
+    let (r, _, _) = publish_conv();
+    let reference = analyze(&write("links", "eth.pcap", &pcap(&r.conversation(conv(1935)))));
+    assert_eq!(reference["summary"]["messages"], 17);
+    let want = framing_free(&reference);
+    let v6 = |c: &str| -> SocketAddr { c.parse().unwrap() };
+    let cases: Vec<(&str, Conversation)> = vec![
+        ("vlan", conv(1935).with_link(SynthLink::EthernetVlan(42))),
+        ("sll", conv(1935).with_link(SynthLink::LinuxSll)),
+        ("sll2", conv(1935).with_link(SynthLink::LinuxSll2)),
+        ("raw4", conv(1935).with_link(SynthLink::Raw)),
+        ("raw6", Conversation::new(v6("[2001:db8::1]:50000"), v6("[2001:db8::2]:1935")).with_link(SynthLink::Raw)),
+        ("null", conv(1935).with_link(SynthLink::Null(ByteOrder::Little))),
+    ];
+    for (name, c) in cases {
+        let link = c.link().link_type().0;
+        let rep = analyze(&write("links", &format!("{name}.pcap"), &pcap(&r.conversation(c))));
+        assert_eq!(framing_free(&rep), want, "{name}");
+        assert_eq!(findings(&rep), vec![], "{name}");
+        assert_eq!(rep["inputs"][0]["link_types"], serde_json::json!([link]), "{name}");
+    }
+    // pcapng: client segments on an Ethernet interface, server segments on a Linux SLL one.
+    let eth = r.conversation(conv(1935));
+    let sll = r.conversation(conv(1935).with_link(SynthLink::LinuxSll));
+    let mut w = PcapNgWriter::new(Vec::new(), ByteOrder::Little).unwrap();
+    let if_eth = w.add_interface(SynthLink::Ethernet.link_type(), 262_144, TsResolution::Decimal(6), 0).unwrap();
+    let if_sll = w.add_interface(SynthLink::LinuxSll.link_type(), 262_144, TsResolution::Decimal(9), 0).unwrap();
+    for ((seg, (ts, e)), (_, l)) in eth.segments().iter().zip(eth.frames()).zip(sll.frames()) {
+        let (id, frame) = if seg.side == Side::A { (if_eth, e) } else { (if_sll, l) };
+        w.write_epb(id, ts, &frame, frame.len() as u32).unwrap();
+    }
+    let rep = analyze(&write("links", "two.pcapng", &w.into_inner()));
+    assert_eq!(rep["inputs"][0]["format"], "pcapng");
+    assert_eq!(rep["inputs"][0]["link_types"], serde_json::json!([1, 113]));
+    assert_eq!(framing_free(&rep), want);
+    assert_eq!(rep["summary"]["flows"], 1);
+    assert_eq!(findings(&rep), vec![]);
+}
+
+#[test]
+fn finds_rtmp_on_another_port_only_when_asked() {
+    let (r, _, _) = publish_conv();
+    let reference = analyze(&write("port", "1935.pcap", &pcap(&r.conversation(conv(1935)))));
+    let p = write("port", "5555.pcap", &pcap(&r.conversation(conv(5555))));
+    let path = p.to_str().unwrap();
+
+    let o = rtmpscope(&["analyze", path]);
+    assert_eq!(o.status.code(), Some(0));
+    let ignored = stdout_json(&o);
+    assert_eq!(ignored["summary"]["flows"], 0);
+    assert_eq!(ignored["summary"]["messages"], 0);
+    assert_eq!(ignored["inputs"][0]["skipped"]["other_ports"], r.conversation(conv(5555)).segments().len());
+
+    for args in [vec!["analyze", "--any-port", path], vec!["analyze", "--port", "5555", path]] {
+        let o = rtmpscope(&args);
+        assert_eq!(o.status.code(), Some(0), "{args:?}");
+        let rep = stdout_json(&o);
+        assert_eq!(rep["messages"], reference["messages"], "{args:?}");
+        assert_eq!(rep["flows"][0]["server"], "10.0.0.2:5555", "{args:?}");
+        assert_eq!(rep["flows"][0]["roles_from"], "syn", "{args:?}");
+        assert_eq!(findings(&rep), vec![], "{args:?}");
+    }
+}
+
+#[test]
+fn accepts_a_capture_on_standard_input() {
+    for capture in ["publish-ffmpeg-h264-aac.pcap", "publish-ffmpeg.pcapng"] {
+        let path = repo().join("captures").join(capture);
+        let by_path = rtmpscope(&["analyze", path.to_str().unwrap()]);
+        let by_stdin = run_with_stdin(&["analyze", "-"], &path);
+        assert_eq!(by_stdin.status.code(), by_path.status.code(), "{capture}");
+        let mut a = stdout_json(&by_path);
+        let b = stdout_json(&by_stdin);
+        assert_eq!(b["inputs"][0]["name"], "-");
+        a["inputs"][0]["name"] = "-".into();
+        assert_eq!(a, b, "{capture}");
+        assert!(b["summary"]["messages"].as_u64().unwrap() > 0);
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Report formats on a real capture
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn writes_ndjson_and_text_consistent_with_json() {
+    let path = repo().join("captures/publish-ffmpeg-h264-aac.pcap");
+    let path = path.to_str().unwrap();
+    let json = stdout_json(&rtmpscope(&["analyze", path]));
+    let messages = json["summary"]["messages"].as_u64().unwrap();
+    assert!(messages > 0);
+
+    let o = rtmpscope(&["analyze", "--format", "ndjson", path]);
+    assert_eq!(o.status.code(), Some(0));
+    let text = String::from_utf8(o.stdout).unwrap();
+    let lines: Vec<Value> =
+        text.lines().map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}"))).collect();
+    for l in &lines {
+        let keys: Vec<&str> = l.as_object().unwrap().keys().map(String::as_str).collect();
+        let mut keys = keys;
+        keys.sort_unstable();
+        assert_eq!(keys, ["body", "direction", "flow", "frame", "offset", "type"], "{l}");
+    }
+    assert_eq!(lines.first().unwrap()["type"], "start");
+    assert_eq!(lines.last().unwrap()["type"], "summary");
+    let count = |ty: &str| lines.iter().filter(|l| l["type"] == ty).count() as u64;
+    assert_eq!(count("message"), messages);
+    assert_eq!(count("finding"), json["findings"].as_array().unwrap().len() as u64);
+    assert_eq!(count("flow_open"), json["summary"]["flows"].as_u64().unwrap());
+    assert_eq!(count("flow_close"), json["summary"]["flows"].as_u64().unwrap());
+    assert_eq!(lines.last().unwrap()["body"]["summary"], json["summary"]);
+
+    let o = rtmpscope(&["analyze", "--format", "text", path]);
+    assert_eq!(o.status.code(), Some(0));
+    let text = String::from_utf8(o.stdout).unwrap();
+    let last = text.lines().last().unwrap();
+    assert!(last.starts_with("summary:"), "{last}");
+    assert!(last.contains(&format!("{messages} message(s)")), "{last}");
+}
