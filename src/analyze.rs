@@ -445,12 +445,19 @@ impl Analyzer<'_> {
                 self.prune(&mut st, dir);
                 self.live.insert(flow, st);
             }
-            FlowEvent::Gap { flow, side, len, frame, .. } => {
+            FlowEvent::Gap { flow, side, offset, len, frame, .. } => {
                 let Some(mut st) = self.live.remove(&flow) else { return Ok(()) };
                 let dir = st.dir_of(side);
                 st.report.last_frame = frame;
                 st.report.tcp.gaps += 1;
                 st.report.tcp.gap_bytes += len;
+                let issue = Issue::new(
+                    offset,
+                    "tcp.gap",
+                    format!("{len} bytes of this direction were not captured; decoding resumes after them"),
+                );
+                // The frame is the packet that revealed the hole.
+                self.flow_finding(&mut st, dir, issue, None, Some([frame, frame]));
                 st.session.handle_gap(dir, len);
                 self.drain(&mut st, t0)?;
                 self.live.insert(flow, st);

@@ -204,15 +204,7 @@ impl Session {
         let i = dir.index();
         let at = self.sides[i].offset;
         self.sides[i].offset += len;
-        self.events.push_back(SessionEvent::Issue {
-            direction: dir,
-            message_index: None,
-            issue: Issue::new(
-                at,
-                "tcp.gap",
-                format!("{len} bytes of this direction were not captured; decoding resumes after them"),
-            ),
-        });
+        // The driver reports the gap itself (it knows the capture frame that revealed it).
         match &mut self.sides[i].phase {
             Phase::Chunks(_) => self.run_decoder(dir, |d, sink| d.gap(len, sink)),
             Phase::Handshake(buf) => {

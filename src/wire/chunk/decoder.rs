@@ -13,7 +13,7 @@
 //! - An extended timestamp in a type-1/2 header is a delta, as the 24-bit field it replaces.
 
 use super::header::{message_header_len, parse_basic, parse_message_header, Fmt, Parse, EXTENDED_TIMESTAMP_MARK};
-use super::resync::{find_sync, SyncSearch};
+use super::resync::{find_sync, SyncContext, SyncSearch};
 use crate::wire::message::MessageType;
 use crate::wire::Issue;
 use std::collections::HashMap;
@@ -740,6 +740,17 @@ impl ChunkDecoder {
         }
     }
 
+    /// What the resynchronisation search may assume.
+    fn sync_context(&self) -> SyncContext {
+        if !self.ever_synced {
+            return SyncContext::default();
+        }
+        let mut streams: Vec<(u32, u32, bool)> =
+            self.streams.iter().filter_map(|(&c, s)| s.prev.map(|p| (c, p.length, p.ext))).collect();
+        streams.sort_unstable();
+        SyncContext { chunk_size: Some(self.chunk_size), streams }
+    }
+
     fn lose_sync(&mut self, at: u64, sink: &mut dyn FnMut(ChunkEvent<'_>)) {
         self.drop_partials(at, "a loss of synchronisation", sink);
         // Resume the search just after the header that could not be decoded.
@@ -763,13 +774,20 @@ impl ChunkDecoder {
     fn search(&mut self, at_end: bool, sink: &mut dyn FnMut(ChunkEvent<'_>)) {
         loop {
             let at_cap = at_end || self.pending.len() >= self.limits.max_resync_window;
-            match find_sync(&self.pending, at_cap, at_end) {
+            let ctx = self.sync_context();
+            match find_sync(&self.pending, at_cap, at_end, &ctx) {
                 SyncSearch::Found { at, chunk_size } => {
                     let offset = self.pending_start + at as u64;
                     let skipped = offset - self.lost_at;
                     self.counters.skipped_bytes += at as u64;
                     self.counters.resyncs += 1;
-                    self.streams.clear();
+                    // Partial messages are gone; the last header of each chunk stream stays
+                    // valid across a gap (the peer's compression state did not change).
+                    for st in self.streams.values_mut() {
+                        st.partial = None;
+                        st.buf.clear();
+                        st.map.clear();
+                    }
                     self.in_flight = 0;
                     self.chunk_size = chunk_size;
                     sink(ChunkEvent::Resynced { offset, skipped, chunk_size });

@@ -16,6 +16,15 @@ pub(crate) const REQUIRED_WITHOUT_EVIDENCE: usize = 16;
 /// Chunk sizes seen in practice, most common first.
 const CANDIDATE_SIZES: [u32; 13] = [128, 4096, 60000, 65536, 1024, 2048, 8192, 16384, 32768, 256, 512, 1400, 0xFF_FFFF];
 
+/// What is known from before synchronisation was lost (nothing for a capture that starts
+/// mid-connection): the chunk size in force and the last header of each chunk stream.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct SyncContext {
+    pub chunk_size: Option<u32>,
+    /// (chunk stream id, message length, extended timestamp in use)
+    pub streams: Vec<(u32, u32, bool)>,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum SyncSearch {
     /// Framing confirmed at `at` with this chunk size.
@@ -45,17 +54,24 @@ enum Chain {
 ///
 /// With `at_end` (the direction is over), a chain of whole messages that ends exactly at the
 /// last byte is accepted too: a random position almost never lands on it.
-pub(crate) fn find_sync(buf: &[u8], at_cap: bool, at_end: bool) -> SyncSearch {
+pub(crate) fn find_sync(buf: &[u8], at_cap: bool, at_end: bool, ctx: &SyncContext) -> SyncSearch {
+    let seed: Vec<SimStream> =
+        ctx.streams.iter().map(|&(csid, length, ext)| SimStream { csid, length, remaining: 0, ext }).collect();
+    let sizes: Vec<u32> = ctx
+        .chunk_size
+        .into_iter()
+        .chain(CANDIDATE_SIZES.iter().copied().filter(|c| Some(*c) != ctx.chunk_size))
+        .collect();
     // The first position whose chain ran out of bytes: nothing from there on may be dropped.
     let mut first_open: Option<usize> = None;
     for p in 0..buf.len() {
-        if !plausible_start(&buf[p..]) {
+        if !plausible_start(&buf[p..], &seed) {
             continue;
         }
         let mut weak = None;
         let mut incomplete = false;
-        for &cs in &CANDIDATE_SIZES {
-            match simulate(&buf[p..], cs) {
+        for &cs in &sizes {
+            match simulate(&buf[p..], cs, &seed) {
                 Chain::Confirmed { evidence: true } => return SyncSearch::Found { at: p, chunk_size: cs },
                 Chain::Confirmed { evidence: false } => {
                     weak.get_or_insert(cs);
@@ -108,11 +124,15 @@ fn plausible_message(type_id: u8, length: u32, stream_id: Option<u32>) -> bool {
     len_ok && sid_ok
 }
 
-fn plausible_start(b: &[u8]) -> bool {
+fn plausible_start(b: &[u8], known: &[SimStream]) -> bool {
     let Some(&b0) = b.first() else { return false };
     let fmt = b0 >> 6;
     if fmt > 1 {
-        return false;
+        // Headers that inherit can only start a chain on a chunk stream known from before.
+        return match parse_basic(b) {
+            Parse::Done(basic, _) => known.iter().any(|s| s.csid == basic.csid),
+            Parse::Need(_) => true,
+        };
     }
     let Parse::Done(basic, _) = parse_basic(b) else {
         return true;
@@ -133,8 +153,8 @@ struct SimStream {
     ext: bool,
 }
 
-fn simulate(b: &[u8], mut cs: u32) -> Chain {
-    let mut streams: Vec<SimStream> = Vec::new();
+fn simulate(b: &[u8], mut cs: u32, seed: &[SimStream]) -> Chain {
+    let mut streams: Vec<SimStream> = seed.to_vec();
     let mut q = 0usize;
     let mut headers = 0usize;
     let mut evidence = false;
@@ -150,7 +170,7 @@ fn simulate(b: &[u8], mut cs: u32) -> Chain {
             Parse::Done(h, _) => h,
             Parse::Need(_) => return Chain::Incomplete { headers },
         };
-        if headers == 0 && basic.fmt > 1 {
+        if headers == 0 && basic.fmt > 1 && !streams.iter().any(|s| s.csid == basic.csid) {
             return Chain::Rejected;
         }
         let mut hl = basic.size + message_header_len(basic.fmt);
