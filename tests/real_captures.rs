@@ -143,3 +143,25 @@ fn midstream_capture_is_resynchronised_where_tshark_is_not() {
         }
     }
 }
+
+/// Every byte is decoded or accounted for: per flow and direction, the TCP payload bytes equal
+/// the handshake (when captured) plus chunk header, chunk payload and skipped bytes.
+#[test]
+fn every_captured_byte_is_accounted_for() {
+    for p in captures() {
+        let name = file_name(&p);
+        let report = report_of(&name);
+        for f in report["flows"].as_array().unwrap() {
+            for d in ["c2s", "s2c"] {
+                let s = &f[d];
+                let c = &s["chunk"];
+                let handshake = if f["start"] == "handshake" { 3073 } else { 0 };
+                let sum = handshake
+                    + c["header_bytes"].as_u64().unwrap()
+                    + c["payload_bytes"].as_u64().unwrap()
+                    + c["skipped_bytes"].as_u64().unwrap();
+                assert_eq!(s["bytes"].as_u64().unwrap(), sum, "{name} flow {} {d}: {c}", f["flow"]);
+            }
+        }
+    }
+}
