@@ -101,6 +101,21 @@ pub static CATALOGUE: &[Rule] = &[
     rule!("amf0.unknown-marker", Error, Malformed, "AMF0 §2.1", "Unknown AMF0 marker", "AMF0 type markers are 0x00 to 0x11."),
     rule!("amf0.unterminated-object", Error, Malformed, "AMF0 §2.5, §2.10, §2.18", "Object without end marker", "An object, typed object or ECMA array ends with 00 00 09; the body ended first."),
     // stateful: chunk stream, protocol control and user control (rules/checks/control.rs)
+    rule!("chunk.csid-multiple-streams", Info, Notable, "RTMP 1.0 §5.3.1.2.1", "Chunk stream shared by several message streams", "A type-0 header moved the chunk stream to another message stream; legal, but most senders keep one message stream per chunk stream."),
+    rule!("chunk.timestamp-backwards", Warning, Misbehaviour, "RTMP errata §5.2; RTMP 1.0 §5.3.1", "Timestamp goes backwards", "Within one direction, message stream and message type, a timestamp is earlier (in serial arithmetic) than the one before it without a seek or play asking for it."),
+    rule!("chunk.timestamp-jump", Warning, Misbehaviour, "RTMP 1.0 §5.3.1; RFC 1982 §3.2", "Timestamps 2^31 or more apart", "Two consecutive timestamps of one track are so far apart that serial arithmetic cannot tell a jump forward from a step back."),
+    rule!("control.ack-overdue", Warning, Misbehaviour, "RTMP 1.0 §5.4.3-5.4.4", "Acknowledgement overdue", "The receiver got more than the announced window (plus one message) since the announcement or its last Acknowledgement without sending one."),
+    rule!("control.ack-sequence-backwards", Error, Misbehaviour, "RTMP 1.0 §5.4.3", "Acknowledgement sequence number decreased", "The sequence number counts the bytes received so far, so it never decreases except when the 32-bit counter wraps."),
+    rule!("control.ack-sequence-mismatch", Warning, Misbehaviour, "RTMP 1.0 §5.4.3", "Acknowledgement does not match the bytes received", "The sequence number is far from the number of bytes that had arrived in that direction, whether or not the handshake is counted."),
+    rule!("control.chunk-size-mid-message", Warning, Misbehaviour, "RTMP 1.0 §5.4.1", "Chunk size changed in the middle of a message", "Set Chunk Size came while another message of the same sender was still being chunked, so that message uses two chunk sizes, a case receivers handle differently."),
+    rule!("control.not-on-chunk-stream-2", Warning, Misbehaviour, "RTMP 1.0 §5.4", "Protocol control message off chunk stream 2", "Protocol control messages are sent on chunk stream 2; other chunk streams decode fine but strict receivers reject them."),
+    rule!("control.not-on-stream-0", Error, Misbehaviour, "RTMP 1.0 §5.4", "Protocol control message off message stream 0", "Protocol control messages must use message stream 0."),
+    rule!("control.window-ack-size-not-answered", Info, Notable, "RTMP 1.0 §5.4.5", "Set Peer Bandwidth not answered", "A Set Peer Bandwidth changed the window in effect but the receiver never sent a Window Acknowledgement Size with it."),
+    rule!("user-control.not-on-chunk-stream-2", Warning, Misbehaviour, "RTMP 1.0 §6.2", "User control message off chunk stream 2", "User control messages are sent on chunk stream 2, like the protocol control messages."),
+    rule!("user-control.not-on-stream-0", Warning, Misbehaviour, "RTMP 1.0 §6.2", "User control message off message stream 0", "User control messages should use message stream 0; the stream an event is about is carried in its data."),
+    rule!("user-control.ping-response-mismatch", Warning, Misbehaviour, "RTMP 1.0 §7.1.7", "Ping response does not echo the request", "A PingResponse carries the same 4 bytes as the PingRequest it answers; this one matches no outstanding request."),
+    rule!("user-control.ping-unanswered", Warning, Misbehaviour, "RTMP 1.0 §7.1.7", "Ping request never answered", "The peer kept sending messages after a PingRequest but never sent the PingResponse echoing it."),
+    rule!("user-control.unknown-stream", Warning, Misbehaviour, "RTMP 1.0 §7.1.7", "User control event for an unknown stream", "The event names a message stream that no createStream result created (stream 0 is always accepted)."),
     // stateful: commands and their sequencing (rules/checks/commands.rs)
     // stateful: media (rules/checks/media.rs)
     // messages
