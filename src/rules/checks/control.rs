@@ -73,3 +73,6 @@ impl ControlChecks {
         self.user.finish(out);
     }
 }
+
+#[cfg(test)]
+mod tests;
