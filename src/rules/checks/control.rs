@@ -27,8 +27,6 @@ pub(super) struct Context {
     pub(super) from_start: bool,
     /// Some bytes were not captured or framing was lost: earlier messages may be missing.
     pub(super) lossy: bool,
-    /// A message has been seen.
-    pub(super) any_message: bool,
 }
 
 #[derive(Debug, Default)]
@@ -43,11 +41,8 @@ pub(crate) struct ControlChecks {
 impl ControlChecks {
     pub(crate) fn on_event(&mut self, ev: &SessionEvent, out: &mut Vec<CheckIssue>) {
         match ev {
-            SessionEvent::Handshake(_) => {
-                if !self.ctx.any_message {
-                    self.ctx.from_start = true;
-                }
-            }
+            // Only sessions captured from their first byte report a handshake.
+            SessionEvent::Handshake(_) => self.ctx.from_start = true,
             SessionEvent::Issue { issue, .. } => {
                 if matches!(issue.rule, "tcp.gap" | "chunk.resync" | "chunk.undecoded-bytes") {
                     self.ctx.lossy = true;
@@ -60,7 +55,6 @@ impl ControlChecks {
     }
 
     fn on_message(&mut self, m: &Message, out: &mut Vec<CheckIssue>) {
-        self.ctx.any_message = true;
         let ctx = self.ctx;
         self.placement.on_message(m, out);
         self.acks.on_message(&ctx, m, out);

@@ -45,6 +45,8 @@ struct DirState {
     /// the last one was hard.
     peer_limit: Option<u32>,
     peer_limit_hard: bool,
+    /// The last Set Peer Bandwidth sent in this direction, whatever its limit type.
+    last_peer_bandwidth: Option<u32>,
     /// Set Peer Bandwidth sent in this direction, not yet answered.
     pending_window: Option<PendingWindow>,
 }
@@ -88,12 +90,19 @@ impl Acks {
         if m.end_offset > limit {
             s.overdue_reported = true;
             let since = m.end_offset - s.ack_base;
+            // SPEC-NOTES QUIRK-008: librtmp acknowledges every Set Peer Bandwidth / 10 bytes.
+            let habit = match s.last_peer_bandwidth {
+                Some(b) if b / 10 > w => {
+                    format!("; an acknowledgement every {} bytes (Set Peer Bandwidth / 10) is librtmp's habit", b / 10)
+                }
+                _ => String::new(),
+            };
             out.push(CheckIssue::new(
                 d,
                 m.offset,
                 "control.ack-overdue",
                 format!(
-                    "the {} has received {since} bytes of this direction since offset {} without an Acknowledgement; the window is {w} bytes (plus {} bytes of slack for one message)",
+                    "the {} has received {since} bytes of this direction since offset {} without an Acknowledgement; the window is {w} bytes (plus {} bytes of slack for one message){habit}",
                     sender(d.reverse()),
                     s.ack_base,
                     s.max_message
@@ -169,6 +178,7 @@ impl Acks {
     fn set_peer_bandwidth(&mut self, d: Direction, size: u32, limit_type: Option<u8>, m: &Message) {
         let last_sent = self.dirs[d.reverse().index()].window;
         let s = &mut self.dirs[d.index()];
+        s.last_peer_bandwidth = Some(size);
         let effective = match limit_type {
             // Hard, or the 4-byte form without a limit type, read as hard.
             Some(0) | None => {

@@ -375,3 +375,31 @@ fn timestamp_jump() {
     sc.message_fmt(C, 0, 6, 0x7000_0000, MessageType::VIDEO, 1, &frame(1, 100));
     assert_absent(&evaluate(&sc), "chunk.timestamp-jump");
 }
+
+#[test]
+fn ack_overdue_names_the_librtmp_habit() {
+    // A receiver keyed on Set Peer Bandwidth / 10 (librtmp) is late when that exceeds the window.
+    let mut sc = with_stream();
+    sc.control(C, ControlMessage::SetPeerBandwidth { size: 1_000_000, limit_type: Some(LimitType::DYNAMIC) });
+    sc.control(C, ControlMessage::WindowAckSize { size: 5000 });
+    for i in 0..12 {
+        sc.video(C, 1, i * 40, &frame(i, 1000));
+    }
+    let issues = evaluate(&sc);
+    let overdue: Vec<_> = issues.iter().filter(|i| i.issue.rule == "control.ack-overdue").collect();
+    assert_eq!(overdue.len(), 1, "{issues:#?}");
+    assert!(overdue[0].issue.detail.contains("librtmp"), "{}", overdue[0].issue.detail);
+}
+
+#[test]
+fn timestamps_restart_with_a_new_publish() {
+    let publish = |sc: &mut Script| {
+        sc.command(C, CSID_STREAM_COMMAND, 1, &[s("publish"), n(0.0), AmfValue::Null, s("test"), s("live")]);
+    };
+    let mut sc = with_stream();
+    publish(&mut sc);
+    sc.video(C, 1, 5000, &frame(0, 100));
+    publish(&mut sc);
+    sc.video(C, 1, 0, &frame(1, 100));
+    assert_absent(&evaluate(&sc), "chunk.timestamp-backwards");
+}

@@ -2,6 +2,7 @@
 
 use super::super::CheckIssue;
 use crate::session::{Message, MessageBody};
+use crate::wire::amf::AmfValue;
 use std::collections::HashMap;
 
 /// (direction, message stream, type) tracks remembered; more are ignored.
@@ -16,10 +17,27 @@ impl Timestamps {
     pub(super) fn on_message(&mut self, m: &Message, out: &mut Vec<CheckIssue>) {
         // A seek or a new play asks the other side to restart its timestamps on that stream
         // (RTMP errata §5.2 allows going back when the receiver asked for it).
+        // A new publish restarts the publisher's own timeline, and a deleted or closed stream
+        // starts afresh when created again.
         if let MessageBody::Command(c) = &m.body {
-            if matches!(c.name.as_deref(), Some("play" | "play2" | "seek" | "pause")) {
-                let other = m.direction.reverse().index();
-                self.last.retain(|&(d, sid, _), _| !(d == other && sid == m.stream_id));
+            let here = m.direction.index();
+            let other = m.direction.reverse().index();
+            match c.name.as_deref() {
+                Some("play" | "play2" | "seek" | "pause") => {
+                    self.last.retain(|&(d, sid, _), _| !(d == other && sid == m.stream_id))
+                }
+                Some("publish") => self.last.retain(|&(d, sid, _), _| !(d == here && sid == m.stream_id)),
+                Some("closeStream") => self.last.retain(|&(_, sid, _), _| sid != m.stream_id),
+                Some("deleteStream") => {
+                    let id = c.arguments.iter().find_map(|v| match v {
+                        AmfValue::Number(n) => Some(*n),
+                        _ => None,
+                    });
+                    if let Some(id) = id {
+                        self.last.retain(|&(_, sid, _), _| f64::from(sid) != id);
+                    }
+                }
+                _ => {}
             }
         }
         // RTMP 1.0 §5.4, §6.2: timestamps of protocol and user control messages are ignored.
