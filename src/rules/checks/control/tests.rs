@@ -403,3 +403,22 @@ fn timestamps_restart_with_a_new_publish() {
     sc.video(C, 1, 0, &frame(1, 100));
     assert_absent(&evaluate(&sc), "chunk.timestamp-backwards");
 }
+
+#[test]
+fn extended_timestamp_written_as_absolute() {
+    let mut sc = with_stream();
+    sc.video(C, 1, 16_780_000, &frame(0, 100));
+    let at = sc.offset(C);
+    // A type-1 header whose extended field is 16_780_040, the next absolute time.
+    sc.message_fmt(C, 1, 6, 16_780_000 + 16_780_040, MessageType::VIDEO, 1, &frame(1, 200));
+    let issues = evaluate(&sc);
+    assert_found(&issues, C, "chunk.extended-timestamp-inconsistent", at);
+
+    // Small deltas after an extended type-0 header (FFmpeg's way), and a large delta far from
+    // the previous timestamp, are both ordinary.
+    let mut sc = with_stream();
+    sc.video(C, 1, 16_780_000, &frame(0, 100));
+    sc.message_fmt(C, 1, 6, 16_780_040, MessageType::VIDEO, 1, &frame(1, 200));
+    sc.message_fmt(C, 1, 6, 16_780_040 + 0x0100_0000, MessageType::VIDEO, 1, &frame(2, 300));
+    assert_absent(&evaluate(&sc), "chunk.extended-timestamp-inconsistent");
+}

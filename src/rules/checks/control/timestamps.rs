@@ -8,9 +8,19 @@ use std::collections::HashMap;
 /// (direction, message stream, type) tracks remembered; more are ignored.
 const MAX_TRACKS: usize = 256;
 
+/// Chunk streams remembered per session for the extended-timestamp reading; more are ignored.
+const MAX_CHUNK_STREAMS: usize = 256;
+/// An extended delta within this many milliseconds above the previous timestamp reads as an
+/// absolute timestamp.
+const ABSOLUTE_READING_WINDOW: u32 = 60_000;
+/// The 24-bit timestamp field value that announces an extended timestamp.
+const EXTENDED_MARK: u32 = 0x00ff_ffff;
+
 #[derive(Debug, Default)]
 pub(super) struct Timestamps {
     last: HashMap<(usize, u32, u8), u32>,
+    /// Timestamp of the last message per (direction, chunk stream).
+    last_on_csid: HashMap<(usize, u32), u32>,
 }
 
 impl Timestamps {
@@ -40,6 +50,7 @@ impl Timestamps {
                 _ => {}
             }
         }
+        self.extended_delta(m, out);
         // RTMP 1.0 §5.4, §6.2: timestamps of protocol and user control messages are ignored.
         if m.type_id.0 <= 6 || m.header_inferred {
             return;
@@ -83,6 +94,43 @@ impl Timestamps {
                     m.timestamp,
                     m.stream_id,
                     -i64::from(serial)
+                ),
+                Some(m.index),
+            ));
+        }
+    }
+
+    /// RTMP 1.0 §5.3.1.2.2-3 and §5.3.1.3: the extended timestamp of a type-1 or type-2 header is
+    /// a delta. A delta of more than 4.6 hours that lands within a minute above the previous
+    /// timestamp on the chunk stream is an absolute timestamp written where the delta belongs
+    /// (SPEC-NOTES CH-014; SRS before 6.0.167 read it that way).
+    fn extended_delta(&mut self, m: &Message, out: &mut Vec<CheckIssue>) {
+        if m.header_inferred {
+            return;
+        }
+        let key = (m.direction.index(), m.csid);
+        let prev = match self.last_on_csid.get_mut(&key) {
+            Some(p) => std::mem::replace(p, m.timestamp),
+            None => {
+                if self.last_on_csid.len() < MAX_CHUNK_STREAMS {
+                    self.last_on_csid.insert(key, m.timestamp);
+                }
+                return;
+            }
+        };
+        if !(m.fmt == 1 || m.fmt == 2) || !m.extended_timestamp {
+            return;
+        }
+        let field = m.timestamp.wrapping_sub(prev);
+        let above = field.wrapping_sub(prev);
+        if field >= EXTENDED_MARK && field >= prev && above <= ABSOLUTE_READING_WINDOW {
+            out.push(CheckIssue::new(
+                m.direction,
+                m.offset,
+                "chunk.extended-timestamp-inconsistent",
+                format!(
+                    "type-{} header on chunk stream {} carries extended timestamp {field}: as the delta it must be, the timestamp jumps from {prev} to {}; read as absolute it would be {field}, {above} ms after the previous one",
+                    m.fmt, m.csid, m.timestamp
                 ),
                 Some(m.index),
             ));
