@@ -25,7 +25,7 @@ const MAX_STREAMS: usize = 1024;
 const MAX_NAME: usize = 64;
 
 /// Commands that act on a NetStream and ride its message stream (RTMP 1.0 §7.2.2).
-pub(super) const NETSTREAM_COMMANDS: &[&str] =
+const NETSTREAM_COMMANDS: &[&str] =
     &["play", "play2", "publish", "closeStream", "receiveAudio", "receiveVideo", "seek", "pause"];
 
 /// Requests that need no `_result`: NetStream commands are answered with onStatus (RTMP 1.0
