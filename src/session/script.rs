@@ -243,7 +243,7 @@ impl Script {
         sc.control(c, ControlMessage::SetChunkSize { size: 4096 });
         sc.command(c, CSID_COMMAND, 0, &[s("createStream"), n(2.0), AmfValue::Null]);
         sc.command(sv, CSID_COMMAND, 0, &[s("_result"), n(2.0), AmfValue::Null, n(1.0)]);
-        sc.command(c, CSID_STREAM_COMMAND, 1, &[s("publish"), n(3.0), AmfValue::Null, s("test"), s("live")]);
+        sc.command(c, CSID_STREAM_COMMAND, 1, &[s("publish"), n(0.0), AmfValue::Null, s("test"), s("live")]);
         sc.command(
             sv,
             5,

@@ -87,4 +87,8 @@ pub fn evaluate(script: &Script) -> Vec<CheckIssue> {
 }
 
 #[cfg(test)]
+mod commands_tests;
+#[cfg(test)]
+mod media_tests;
+#[cfg(test)]
 mod tests;
