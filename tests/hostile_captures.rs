@@ -43,6 +43,9 @@ struct Rtmp {
     s: Vec<u8>,
     ce: ChunkEncoder,
     se: ChunkEncoder,
+    /// Message boundaries in the order they were written: (side, end of the message in that
+    /// side's stream), so the capture interleaves directions as a real session does.
+    order: Vec<(Side, usize)>,
 }
 
 impl Rtmp {
@@ -56,19 +59,21 @@ impl Rtmp {
         let mut sv = vec![3];
         sv.extend_from_slice(&s1);
         sv.extend_from_slice(&make_echo_response(&c1, 6));
-        Rtmp { c, s: sv, ce: ChunkEncoder::new(128), se: ChunkEncoder::new(128) }
+        Rtmp { c, s: sv, ce: ChunkEncoder::new(128), se: ChunkEncoder::new(128), order: Vec::new() }
     }
 
     /// Writes a client message and returns the offset of its first header byte.
     fn client(&mut self, csid: u32, ts: u32, ty: MessageType, stream: u32, body: &[u8]) -> u64 {
         let at = self.c.len() as u64;
         self.ce.write(&mut self.c, csid, ts, ty, stream, body);
+        self.order.push((Side::A, self.c.len()));
         at
     }
 
     fn server(&mut self, csid: u32, ts: u32, ty: MessageType, stream: u32, body: &[u8]) -> u64 {
         let at = self.s.len() as u64;
         self.se.write(&mut self.s, csid, ts, ty, stream, body);
+        self.order.push((Side::B, self.s.len()));
         at
     }
 
@@ -77,8 +82,22 @@ impl Rtmp {
         self.client(2, 0, ty, 0, &body)
     }
 
+    /// connect, answered by the server's `_result`.
     fn connect(&mut self) -> u64 {
-        self.client(3, 0, MessageType::COMMAND_AMF0, 0, &connect_body())
+        let at = self.client(3, 0, MessageType::COMMAND_AMF0, 0, &connect_body());
+        let info = AmfValue::Object(vec![
+            ("level".into(), s("status")),
+            ("code".into(), s("NetConnection.Connect.Success")),
+            ("description".into(), s("Connection succeeded.")),
+        ]);
+        self.server(
+            3,
+            0,
+            MessageType::COMMAND_AMF0,
+            0,
+            &amf(&[s("_result"), AmfValue::Number(1.0), AmfValue::Null, info]),
+        );
+        at
     }
 
     /// Sends the handshake parts in protocol order, then the rest of each direction, then FINs.
@@ -86,8 +105,18 @@ impl Rtmp {
         conv.handshake();
         conv.send(Side::A, &self.c[..1537]);
         conv.send(Side::B, &self.s[..HANDSHAKE_LEN]);
-        conv.send(Side::A, &self.c[1537..]);
-        conv.send(Side::B, &self.s[HANDSHAKE_LEN..]);
+        // C2, then the messages in the order they were written.
+        let (mut c_at, mut s_at) = (HANDSHAKE_LEN, HANDSHAKE_LEN);
+        conv.send(Side::A, &self.c[1537..c_at]);
+        for &(side, end) in &self.order {
+            let (buf, at) = if side == Side::A { (&self.c, &mut c_at) } else { (&self.s, &mut s_at) };
+            if end > *at {
+                conv.send(side, &buf[*at..end]);
+                *at = end;
+            }
+        }
+        conv.send(Side::A, &self.c[c_at..]);
+        conv.send(Side::B, &self.s[s_at..]);
         conv.fin(Side::A).fin(Side::B).ack(Side::A);
         conv
     }
@@ -173,8 +202,17 @@ fn publish() -> (Rtmp, Vec<u64>) {
         0,
         MessageType::COMMAND_AMF0,
         1,
-        &amf(&[s("publish"), AmfValue::Number(3.0), AmfValue::Null, s("test"), s("live")]),
+        &amf(&[s("publish"), AmfValue::Number(0.0), AmfValue::Null, s("test"), s("live")]),
     );
+    let info = AmfValue::Object(vec![
+        ("level".into(), s("status")),
+        ("code".into(), s("NetStream.Publish.Start")),
+        ("description".into(), s("Start publishing")),
+    ]);
+    r.server(5, 0, MessageType::COMMAND_AMF0, 1, &amf(&[s("onStatus"), AmfValue::Number(0.0), AmfValue::Null, info]));
+    // Sequence headers first, as a real publisher sends them.
+    r.client(6, 0, MessageType::VIDEO, 1, &[0x17, 0, 0, 0, 0, 1, 0x42, 0xc0, 0x1e, 0xff, 0xe1, 0, 0]);
+    r.client(4, 0, MessageType::AUDIO, 1, &[0xaf, 0, 0x12, 0x10]);
     let mut video = Vec::new();
     for i in 0..6u32 {
         let mut frame = vec![if i == 0 { 0x17 } else { 0x27 }, 1, 0, 0, 0];
@@ -256,25 +294,31 @@ fn rejects_invalid_set_chunk_size_and_keeps_the_old_size() {
         let p = write("chunk-size-invalid", "a.pcap", &pcap(&r.conversation(conv(1935))));
         let rep = analyze(&p);
         // The value sits after the 12-byte header of the Set Chunk Size.
-        assert_eq!(findings(&rep), vec![finding("control.chunk-size-invalid", "c2s", scs + 12)], "size {size}");
+        // The createStream is never answered in this script: that finding is true too.
+        assert_eq!(
+            findings(&rep),
+            vec![finding("control.chunk-size-invalid", "c2s", scs + 12), finding("command.no-answer", "c2s", cmd)],
+            "size {size}"
+        );
         let f = &rep["findings"][0];
         assert_eq!(f["severity"], "error");
-        assert_eq!(f["location"]["message_index"], 1);
+        assert_eq!(f["location"]["message_index"], 2);
         assert_eq!(
             messages(&rep),
             vec![
                 ("c2s".into(), 3073, "command-amf0".into(), Some("connect".into())),
+                ("s2c".into(), 3073, "command-amf0".into(), Some("_result".into())),
                 ("c2s".into(), scs, "set-chunk-size".into(), Some("set-chunk-size".into())),
                 ("c2s".into(), cmd, "command-amf0".into(), Some("createStream".into())),
             ],
             "size {size}"
         );
-        let m = &rep["messages"][2];
+        let m = &rep["messages"][3];
         assert_eq!(m["chunks"], 2);
         assert_eq!(m["length"], body.len());
         assert_eq!(m["body"]["arguments"][0], pad.as_str());
         assert_eq!(m["body"]["size"], Value::Null);
-        assert_eq!(rep["messages"][1]["body"]["size"], size);
+        assert_eq!(rep["messages"][2]["body"]["size"], size);
         let c2s = &rep["flows"][0]["c2s"];
         assert_eq!(c2s["chunk_size"], 128);
         assert_eq!(c2s["chunk_size_changes"], 0);
@@ -298,7 +342,13 @@ fn reports_a_16_mib_message_that_never_arrives_at_its_header() {
     assert_eq!(findings(&rep), vec![finding("chunk.message-incomplete", "c2s", at)]);
     let detail = rep["findings"][0]["detail"].as_str().unwrap();
     assert!(detail.contains("16777215") && detail.contains("100"), "{detail}");
-    assert_eq!(messages(&rep), vec![("c2s".into(), 3073, "command-amf0".into(), Some("connect".into()))]);
+    assert_eq!(
+        messages(&rep),
+        vec![
+            ("c2s".into(), 3073, "command-amf0".into(), Some("connect".into())),
+            ("s2c".into(), 3073, "command-amf0".into(), Some("_result".into()))
+        ]
+    );
     assert_eq!(rep["flows"][0]["tcp"]["c2s_end"], "fin");
 }
 
@@ -308,7 +358,7 @@ fn stops_a_million_nested_amf0_objects_at_the_depth_limit() {
     r.connect();
     r.client_control(ControlMessage::SetChunkSize { size: 2_000_000 });
     r.ce.chunk_size = 2_000_000;
-    let mut body = amf(&[s("deep"), AmfValue::Number(2.0)]);
+    let mut body = amf(&[s("deep"), AmfValue::Number(0.0)]);
     let prefix = body.len() as u64;
     body.extend(std::iter::repeat_n(3u8, 1_000_000));
     let at = r.client(3, 0, MessageType::COMMAND_AMF0, 0, &body);
@@ -324,12 +374,12 @@ fn stops_a_million_nested_amf0_objects_at_the_depth_limit() {
     assert_eq!(findings(&rep), vec![finding("amf0.too-deep", "c2s", payload + level_65)]);
     let detail = rep["findings"][0]["detail"].as_str().unwrap();
     assert!(detail.contains("nesting level 65 but the limit is 64"), "{detail}");
-    let m = &rep["messages"][2];
+    let m = &rep["messages"][3];
     assert_eq!((m["offset"].as_u64(), m["length"].as_u64()), (Some(at), Some(body.len() as u64)));
     assert_eq!(m["body"]["name"], "deep");
-    assert_eq!(m["body"]["transaction_id"], 2);
+    assert_eq!(m["body"]["transaction_id"], 0);
     assert_eq!(m["body"]["complete"], false);
-    assert_eq!(rep["summary"]["messages"], 3);
+    assert_eq!(rep["summary"]["messages"], 4);
 }
 
 #[test]
@@ -338,7 +388,7 @@ fn stops_a_million_nested_strict_arrays_at_the_depth_limit() {
     r.connect();
     r.client_control(ControlMessage::SetChunkSize { size: 8_000_000 });
     r.ce.chunk_size = 8_000_000;
-    let mut body = amf(&[s("deep"), AmfValue::Number(2.0)]);
+    let mut body = amf(&[s("deep"), AmfValue::Number(0.0)]);
     let prefix = body.len() as u64;
     for _ in 0..1_000_000 {
         body.extend_from_slice(&[0x0a, 0, 0, 0, 1]);
@@ -349,8 +399,8 @@ fn stops_a_million_nested_strict_arrays_at_the_depth_limit() {
     let rep = analyze(&p);
     assert!(t.elapsed() < Duration::from_secs(10));
     assert_eq!(findings(&rep), vec![finding("amf0.too-deep", "c2s", at + 8 + prefix + 64 * 5)]);
-    assert_eq!(rep["messages"][2]["body"]["complete"], false);
-    assert_eq!(rep["messages"][2]["length"], body.len());
+    assert_eq!(rep["messages"][3]["body"]["complete"], false);
+    assert_eq!(rep["messages"][3]["length"], body.len());
 }
 
 #[test]
@@ -413,7 +463,7 @@ fn accepts_reordered_segments_with_identical_messages() {
     let (_, video, base) = publish_conv();
     let expected = analyze(&write("tcp-reorder", "base.pcap", &pcap(&base)));
     assert_eq!(findings(&expected), vec![]);
-    assert_eq!(expected["summary"]["messages"], 17);
+    assert_eq!(expected["summary"]["messages"], 21);
     let mut c = base.clone();
     let i = segment_at(&c, Side::A, video[1] + 100);
     let held = segment_offset(&c, i + 1);
@@ -574,7 +624,7 @@ fn decodes_a_sequence_number_wraparound_like_a_plain_capture() {
     assert_eq!(findings(&b), vec![]);
     assert_eq!(b["messages"], a["messages"]);
     assert_eq!(b["flows"], a["flows"]);
-    assert_eq!(b["summary"]["messages"], 17);
+    assert_eq!(b["summary"]["messages"], 21);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -585,7 +635,7 @@ fn decodes_a_sequence_number_wraparound_like_a_plain_capture() {
 fn accepts_every_link_type_with_the_same_messages() {
     let (r, _, _) = publish_conv();
     let reference = analyze(&write("links", "eth.pcap", &pcap(&r.conversation(conv(1935)))));
-    assert_eq!(reference["summary"]["messages"], 17);
+    assert_eq!(reference["summary"]["messages"], 21);
     let want = framing_free(&reference);
     let v6 = |c: &str| -> SocketAddr { c.parse().unwrap() };
     let cases: Vec<(&str, Conversation)> = vec![
