@@ -3,5 +3,6 @@
 
 mod bad_input;
 mod common;
+mod fuzz_regressions;
 mod hostile_captures;
 mod real_captures;
