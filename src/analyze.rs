@@ -15,6 +15,7 @@ use crate::report::{
 use crate::rules::{
     self,
     checks::{CheckIssue, Checker},
+    select::RuleSelection,
 };
 use crate::session::{Session, SessionConfig, SessionEvent, Start};
 use crate::wire::{hex_window, Direction, Issue};
@@ -33,11 +34,13 @@ pub struct Options {
     /// Also find RTMP on any other port by its handshake.
     pub any_port: bool,
     pub limits: Limits,
+    /// Rules reported; findings of other rules are neither listed nor counted.
+    pub selection: RuleSelection,
 }
 
 impl Default for Options {
     fn default() -> Self {
-        Options { ports: vec![RTMP_PORT], any_port: false, limits: Limits::default() }
+        Options { ports: vec![RTMP_PORT], any_port: false, limits: Limits::default(), selection: RuleSelection::default() }
     }
 }
 
@@ -137,6 +140,7 @@ pub fn run(inputs: &[String], options: &Options, writer: &mut dyn ReportWriter) 
         next_flow: 0,
         summary: Summary::default(),
         live: HashMap::new(),
+        input: 0,
     };
     a.writer.begin()?;
     let mut outcome = Outcome::default();
@@ -149,6 +153,9 @@ pub fn run(inputs: &[String], options: &Options, writer: &mut dyn ReportWriter) 
     }
     a.summary.inputs = inputs.len() as u64;
     a.summary.flows = a.flows.len() as u64;
+    if !options.selection.is_all() {
+        a.summary.selection = Some(options.selection.clone());
+    }
     a.findings.sort_by(|x, y| {
         (x.location.flow, x.location.direction, x.location.offset, x.rule, x.location.message_index).cmp(&(
             y.location.flow,
@@ -171,6 +178,8 @@ struct Analyzer<'w> {
     next_flow: u32,
     summary: Summary,
     live: HashMap<FlowId, FlowState>,
+    /// Index of the input being read.
+    input: u32,
 }
 
 fn open_input(name: &str) -> io::Result<Box<dyn Read>> {
@@ -188,6 +197,7 @@ fn rel_time(ts: Timestamp, t0: Timestamp) -> f64 {
 
 impl Analyzer<'_> {
     fn run_input(&mut self, index: u32, name: &str) -> io::Result<InputReport> {
+        self.input = index;
         let mut report = InputReport {
             name: name.to_string(),
             format: "unreadable".into(),
@@ -329,6 +339,9 @@ impl Analyzer<'_> {
         dir: Option<Direction>,
         frames: Option<[u64; 2]>,
     ) {
+        if !self.options.selection.allows(issue.rule) {
+            return;
+        }
         let rule = rules::lookup(issue.rule);
         let severity = rules::severity_of(issue.rule);
         let f = Finding {
@@ -336,6 +349,7 @@ impl Analyzer<'_> {
             severity,
             title: rule.map(|r| r.title).unwrap_or("(rule missing from the catalogue)"),
             location: Location {
+                input: Some(self.input),
                 flow: None,
                 direction: dir,
                 offset: dir.map(|_| issue.offset),
@@ -552,6 +566,9 @@ impl Analyzer<'_> {
         message_index: Option<u64>,
         frames: Option<[u64; 2]>,
     ) {
+        if !self.options.selection.allows(issue.rule) {
+            return;
+        }
         let severity = rules::severity_of(issue.rule);
         st.report.findings.add(severity);
         self.summary.findings.add(severity);
@@ -568,6 +585,7 @@ impl Analyzer<'_> {
             severity,
             title: rules::lookup(issue.rule).map(|r| r.title).unwrap_or("(rule missing from the catalogue)"),
             location: Location {
+                input: None,
                 flow: Some(st.id),
                 direction: Some(dir),
                 offset: Some(issue.offset),

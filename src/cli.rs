@@ -6,7 +6,7 @@
 use crate::analyze::{self, Options, RTMP_PORT};
 use crate::limits::Limits;
 use crate::report::{JsonWriter, NdjsonWriter, ReportWriter, TextWriter};
-use crate::rules::{Severity, CATALOGUE};
+use crate::rules::{select::RuleSelection, Severity, CATALOGUE};
 use clap::{Parser, Subcommand, ValueEnum};
 use std::io::{self, Write};
 use std::path::PathBuf;
@@ -68,6 +68,12 @@ pub struct AnalyzeArgs {
     /// Exit with 1 when a finding of at least this severity is reported.
     #[arg(long, value_enum, default_value_t = FailOn::Error)]
     pub fail_on: FailOn,
+    /// Report only rules matching this id, area (`chunk`) or glob (`handshake.echo-*`); repeatable.
+    #[arg(long = "rule", value_name = "ID_OR_PREFIX")]
+    pub rules: Vec<String>,
+    /// Do not report rules matching this id, area or glob; repeatable.
+    #[arg(long = "skip", value_name = "ID_OR_PREFIX")]
+    pub skip: Vec<String>,
     /// Print the resource limits in force and exit.
     #[arg(long)]
     pub limits: bool,
@@ -106,7 +112,14 @@ fn run_analyze(a: AnalyzeArgs) -> anyhow::Result<u8> {
             ports.push(p);
         }
     }
-    let options = Options { ports, any_port: a.any_port, limits };
+    let selection = match RuleSelection::new(a.rules.clone(), a.skip.clone()) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("rtmpscope: {e}");
+            return Ok(EXIT_USAGE);
+        }
+    };
+    let options = Options { ports, any_port: a.any_port, limits, selection };
     let out: Box<dyn Write> = match &a.output {
         Some(p) => {
             Box::new(std::fs::File::create(p).map_err(|e| anyhow::anyhow!("cannot write {}: {e}", p.display()))?)
