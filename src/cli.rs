@@ -5,7 +5,7 @@
 
 use crate::analyze::{self, Options, RTMP_PORT};
 use crate::limits::Limits;
-use crate::report::{JsonWriter, NdjsonWriter, ReportWriter, TextWriter};
+use crate::report::{JsonWriter, JunitWriter, NdjsonWriter, ReportWriter, TextWriter};
 use crate::rules::{select::RuleSelection, Severity, CATALOGUE};
 use clap::{Parser, Subcommand, ValueEnum};
 use std::io::{self, Write};
@@ -38,6 +38,8 @@ pub enum Format {
     Json,
     Ndjson,
     Text,
+    /// JUnit XML for CI (one test suite per input, one test case per rule).
+    Junit,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -119,7 +121,13 @@ fn run_analyze(a: AnalyzeArgs) -> anyhow::Result<u8> {
             return Ok(EXIT_USAGE);
         }
     };
-    let options = Options { ports, any_port: a.any_port, limits, selection };
+    let threshold = match a.fail_on {
+        FailOn::Error => Some(Severity::Error),
+        FailOn::Warning => Some(Severity::Warning),
+        FailOn::Info => Some(Severity::Info),
+        FailOn::Never => None,
+    };
+    let options = Options { ports, any_port: a.any_port, limits, selection: selection.clone() };
     let out: Box<dyn Write> = match &a.output {
         Some(p) => {
             Box::new(std::fs::File::create(p).map_err(|e| anyhow::anyhow!("cannot write {}: {e}", p.display()))?)
@@ -131,6 +139,7 @@ fn run_analyze(a: AnalyzeArgs) -> anyhow::Result<u8> {
         Format::Json => Box::new(JsonWriter::new(out)),
         Format::Ndjson => Box::new(NdjsonWriter::new(out)),
         Format::Text => Box::new(TextWriter::new(out)),
+        Format::Junit => Box::new(JunitWriter::new(out, threshold, selection)),
     };
     let outcome = analyze::run(&a.files, &options, writer.as_mut())?;
     for input in &outcome.inputs {
@@ -141,12 +150,6 @@ fn run_analyze(a: AnalyzeArgs) -> anyhow::Result<u8> {
     if outcome.unreadable == a.files.len() {
         return Ok(EXIT_USAGE);
     }
-    let threshold = match a.fail_on {
-        FailOn::Error => Some(Severity::Error),
-        FailOn::Warning => Some(Severity::Warning),
-        FailOn::Info => Some(Severity::Info),
-        FailOn::Never => None,
-    };
     Ok(match threshold {
         Some(s) if outcome.summary.findings.at_or_above(s) > 0 => EXIT_FINDINGS,
         _ => EXIT_OK,

@@ -6,12 +6,14 @@
 pub mod amf_json;
 mod flow;
 mod json;
+pub mod junit;
 mod message_json;
 mod ndjson;
 mod text;
 
 pub use flow::{DirectionStats, FlowReport, FlowTcpStats, MediaStats};
 pub use json::JsonWriter;
+pub use junit::JunitWriter;
 pub use message_json::message_to_json;
 pub use ndjson::NdjsonWriter;
 pub use text::TextWriter;
