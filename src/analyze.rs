@@ -15,8 +15,10 @@ use crate::report::{
 use crate::rules::{
     self,
     checks::{CheckIssue, Checker},
+    quirks::{self, Fingerprint},
     select::RuleSelection,
 };
+use crate::session::MessageBody;
 use crate::session::{Session, SessionConfig, SessionEvent, Start};
 use crate::wire::{hex_window, Direction, Issue};
 use std::collections::{BTreeMap, HashMap, VecDeque};
@@ -40,7 +42,12 @@ pub struct Options {
 
 impl Default for Options {
     fn default() -> Self {
-        Options { ports: vec![RTMP_PORT], any_port: false, limits: Limits::default(), selection: RuleSelection::default() }
+        Options {
+            ports: vec![RTMP_PORT],
+            any_port: false,
+            limits: Limits::default(),
+            selection: RuleSelection::default(),
+        }
     }
 }
 
@@ -111,6 +118,11 @@ struct FlowState {
     recent: [Recent; 2],
     per_rule: HashMap<&'static str, usize>,
     checker: Checker,
+    /// What the flow revealed about its peers, for quirk attribution.
+    fingerprint: Fingerprint,
+    /// Findings (indexes into the analyzer's list) of rules with known quirks that the
+    /// fingerprint could not attribute yet; they are written once attributed, or at close.
+    unattributed: Vec<usize>,
     done: bool,
 }
 
@@ -420,6 +432,8 @@ impl Analyzer<'_> {
                     recent: [Recent::new(), Recent::new()],
                     per_rule: HashMap::new(),
                     checker: Checker::new(),
+                    fingerprint: Fingerprint::default(),
+                    unattributed: Vec::new(),
                     done: false,
                 };
                 self.live.insert(flow, st);
@@ -580,6 +594,7 @@ impl Analyzer<'_> {
         let frames = frames.or_else(|| self.frames(st, dir, issue.offset, issue.offset + 1));
         let evidence =
             st.recent[dir.index()].window(issue.offset, EVIDENCE_BYTES).map(|b| hex_window(&b, EVIDENCE_BYTES));
+        let known_quirk = st.fingerprint.attribute(issue.rule, dir, &issue.detail, false);
         let f = Finding {
             rule: issue.rule,
             severity,
@@ -593,11 +608,46 @@ impl Analyzer<'_> {
                 message_index,
             },
             detail: issue.detail,
-            known_quirk: None,
+            known_quirk,
             evidence,
         };
-        let _ = self.writer.event(&ReportEvent::Finding(&f));
+        if known_quirk.is_none() && quirks::is_candidate(f.rule) {
+            // Written when the fingerprint explains it, or when the flow closes.
+            st.unattributed.push(self.findings.len());
+        } else {
+            let _ = self.writer.event(&ReportEvent::Finding(&f));
+        }
         self.findings.push(f);
+    }
+
+    /// Attributes the flow's findings that were waiting for the fingerprint and writes those
+    /// it explains; with `final_`, applies generic habits and writes all that remain.
+    fn attribute_waiting(&mut self, st: &mut FlowState, final_: bool) {
+        let mut still = Vec::new();
+        for i in std::mem::take(&mut st.unattributed) {
+            let Some(f) = self.findings.get_mut(i) else { continue };
+            let dir = f.location.direction.unwrap_or(Direction::ClientToServer);
+            f.known_quirk = st.fingerprint.attribute(f.rule, dir, &f.detail, final_);
+            if f.known_quirk.is_some() || final_ {
+                let _ = self.writer.event(&ReportEvent::Finding(f));
+            } else {
+                still.push(i);
+            }
+        }
+        st.unattributed = still;
+    }
+
+    /// Learns about the peers from a connect (flashVer) or its `_result` (fmsVer).
+    fn fingerprint_message(st: &mut FlowState, m: &crate::session::Message) -> bool {
+        let MessageBody::Command(c) = &m.body else { return false };
+        let obj = |k: &str| c.command_object.as_ref().and_then(|o| o.get(k)).and_then(|v| v.as_str());
+        match (m.direction, c.name.as_deref()) {
+            (Direction::ClientToServer, Some("connect")) => {
+                obj("flashVer").is_some_and(|v| st.fingerprint.on_flash_ver(v))
+            }
+            (Direction::ServerToClient, Some("_result")) => obj("fmsVer").is_some_and(|v| st.fingerprint.on_fms_ver(v)),
+            _ => false,
+        }
     }
 
     fn drain(&mut self, st: &mut FlowState, t0: Timestamp) -> io::Result<()> {
@@ -613,6 +663,9 @@ impl Analyzer<'_> {
                     st.report.dir_mut(dir).add_message(&m);
                     self.summary.messages += 1;
                     self.writer.event(&ReportEvent::Message { place, message: &m })?;
+                    if Self::fingerprint_message(st, &m) {
+                        self.attribute_waiting(st, false);
+                    }
                 }
                 SessionEvent::Issue { direction, issue, message_index } => {
                     self.flow_finding(st, direction, issue, message_index, None);
@@ -643,6 +696,9 @@ impl Analyzer<'_> {
                 }
                 SessionEvent::Handshake(summary) => {
                     self.writer.event(&ReportEvent::Handshake { flow: st.id, summary: &summary })?;
+                    if st.fingerprint.on_handshake(&summary) {
+                        self.attribute_waiting(st, false);
+                    }
                     st.report.handshake = Some(*summary);
                 }
                 SessionEvent::Aborted { .. } => {}
@@ -661,6 +717,7 @@ impl Analyzer<'_> {
         for c in checked {
             self.flow_finding(&mut st, c.direction, c.issue, c.message_index, None);
         }
+        self.attribute_waiting(&mut st, true);
         for d in Direction::BOTH {
             st.report.dir_mut(d).chunk = st.session.chunk_counters(d);
         }

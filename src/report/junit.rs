@@ -155,7 +155,11 @@ impl<W: Write> ReportWriter for JunitWriter<W> {
                 let of_rule: Vec<&Finding> = mine.iter().copied().filter(|f| f.rule == *id).collect();
                 let (failing, passing): (Vec<&Finding>, Vec<&Finding>) = of_rule.iter().partition(|f| fails(f));
                 let area = id.split_once('.').map_or(*id, |(a, _)| a);
-                cases.push_str(&format!("    <testcase classname=\"{}\" name=\"{}\"", escape_attr(area), escape_attr(id)));
+                cases.push_str(&format!(
+                    "    <testcase classname=\"{}\" name=\"{}\"",
+                    escape_attr(area),
+                    escape_attr(id)
+                ));
                 if failing.is_empty() && passing.is_empty() {
                     cases.push_str("/>\n");
                     continue;
