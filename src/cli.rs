@@ -165,20 +165,48 @@ fn run_rules(r: RulesArgs) -> anyhow::Result<u8> {
                 writeln!(out, "{:<45} {:<8} {}  [{}]", rule.id, rule.severity.as_str(), rule.title, rule.spec)?;
             }
         }
-        RulesFormat::Md => {
-            writeln!(out, "| id | severity | title | spec | explanation |\n|---|---|---|---|---|")?;
-            for rule in CATALOGUE {
-                writeln!(
-                    out,
-                    "| `{}` | {} | {} | {} | {} |",
-                    rule.id,
-                    rule.severity.as_str(),
-                    rule.title,
-                    rule.spec,
-                    rule.explanation
-                )?;
-            }
-        }
+        RulesFormat::Md => out.write_all(rules_markdown().as_bytes())?,
     }
     Ok(EXIT_OK)
+}
+
+/// Escapes text for a Markdown table cell.
+fn md_cell(s: &str) -> String {
+    s.replace('\\', "\\\\").replace('|', "\\|").replace('\n', " ")
+}
+
+/// The rule catalogue as a Markdown document (`rules --format md`, committed as
+/// `docs/rules.md`): a table per area, in catalogue order.
+pub fn rules_markdown() -> String {
+    let mut s = String::from(
+        "# Rule catalogue\n\n\
+         Every finding rtmpscope reports names one of these rules by its stable id (`area.slug`). \
+         Ids are never renamed or reused. Severity is `error` (a MUST broken, or bytes that cannot \
+         be decoded), `warning` (a SHOULD or robustness expectation not met) or `info` (legal but \
+         notable). Select rules with `analyze --rule` / `--skip` (an id, an area such as `chunk`, \
+         or a glob such as `handshake.echo-*`).\n\n\
+         This file is generated: `cargo run -q -- rules --format md > docs/rules.md`.\n",
+    );
+    // Areas in order of first appearance, each with all its rules (in catalogue order).
+    let mut areas: Vec<&str> = Vec::new();
+    for rule in CATALOGUE {
+        let a = rule.id.split_once('.').map_or(rule.id, |(a, _)| a);
+        if !areas.contains(&a) {
+            areas.push(a);
+        }
+    }
+    for area in areas {
+        s.push_str(&format!("\n## {area}\n\n| id | severity | title | spec | explanation |\n|---|---|---|---|---|\n"));
+        for rule in CATALOGUE.iter().filter(|r| r.id.split_once('.').map_or(r.id, |(a, _)| a) == area) {
+            s.push_str(&format!(
+                "| `{}` | {} | {} | {} | {} |\n",
+                rule.id,
+                rule.severity.as_str(),
+                md_cell(rule.title),
+                md_cell(rule.spec),
+                md_cell(rule.explanation)
+            ));
+        }
+    }
+    s
 }

@@ -3,4 +3,5 @@
 
 mod bad_input;
 mod common;
+mod conformance_output;
 mod real_captures;
