@@ -68,9 +68,9 @@ use Software::{Ffmpeg, Librtmp, NginxRtmp, Srs};
 /// The habits, most specific first: the first entry that applies names the finding.
 pub static QUIRKS: &[Quirk] = &[
     q("handshake.s1-copies-c1", Is(NginxRtmp), "nginx-rtmp: plain-mode handshake echoes C1 as S1"),
-    q("handshake.zero-field-nonzero", Is(Ffmpeg), "FFmpeg: Flash Player 9 digest handshake (C1 version 9.0.124.2)"),
-    q("handshake.zero-field-nonzero", Is(Librtmp), "librtmp: Flash Player 9 digest handshake (C1 version 10.0.45.2)"),
-    q("handshake.zero-field-nonzero", Is(NginxRtmp), "nginx-rtmp: digest handshake (S1 version 13.14.10.13)"),
+    q("handshake.zero-field-nonzero", Is(Ffmpeg), "FFmpeg: Flash Player 9 digest handshake, C1 version 9.0.124.2"),
+    q("handshake.zero-field-nonzero", Is(Librtmp), "librtmp: Flash Player 9 digest handshake, C1 version 10.0.45.2"),
+    q("handshake.zero-field-nonzero", Is(NginxRtmp), "nginx-rtmp: digest handshake, S1 version 13.14.10.13"),
     q("handshake.zero-field-nonzero", Is(Srs), "SRS: digest handshake"),
     q("handshake.zero-field-nonzero", Any, "digest handshake: the de-facto Flash Player 9 form"),
     q("user-control.unknown-stream", Is(Librtmp), "librtmp: SetBufferLength sent before the stream exists"),
