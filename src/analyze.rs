@@ -15,7 +15,10 @@ use crate::report::{
 use crate::rules::{
     self,
     checks::{CheckIssue, Checker},
+    quirks::{self, Fingerprint},
+    select::RuleSelection,
 };
+use crate::session::MessageBody;
 use crate::session::{Session, SessionConfig, SessionEvent, Start};
 use crate::wire::{hex_window, Direction, Issue};
 use std::collections::{BTreeMap, HashMap, VecDeque};
@@ -33,11 +36,18 @@ pub struct Options {
     /// Also find RTMP on any other port by its handshake.
     pub any_port: bool,
     pub limits: Limits,
+    /// Rules reported; findings of other rules are neither listed nor counted.
+    pub selection: RuleSelection,
 }
 
 impl Default for Options {
     fn default() -> Self {
-        Options { ports: vec![RTMP_PORT], any_port: false, limits: Limits::default() }
+        Options {
+            ports: vec![RTMP_PORT],
+            any_port: false,
+            limits: Limits::default(),
+            selection: RuleSelection::default(),
+        }
     }
 }
 
@@ -108,6 +118,11 @@ struct FlowState {
     recent: [Recent; 2],
     per_rule: HashMap<&'static str, usize>,
     checker: Checker,
+    /// What the flow revealed about its peers, for quirk attribution.
+    fingerprint: Fingerprint,
+    /// Findings (indexes into the analyzer's list) of rules with known quirks that the
+    /// fingerprint could not attribute yet; they are written once attributed, or at close.
+    unattributed: Vec<usize>,
     done: bool,
 }
 
@@ -137,6 +152,7 @@ pub fn run(inputs: &[String], options: &Options, writer: &mut dyn ReportWriter) 
         next_flow: 0,
         summary: Summary::default(),
         live: HashMap::new(),
+        input: 0,
     };
     a.writer.begin()?;
     let mut outcome = Outcome::default();
@@ -149,6 +165,9 @@ pub fn run(inputs: &[String], options: &Options, writer: &mut dyn ReportWriter) 
     }
     a.summary.inputs = inputs.len() as u64;
     a.summary.flows = a.flows.len() as u64;
+    if !options.selection.is_all() {
+        a.summary.selection = Some(options.selection.clone());
+    }
     a.findings.sort_by(|x, y| {
         (x.location.flow, x.location.direction, x.location.offset, x.rule, x.location.message_index).cmp(&(
             y.location.flow,
@@ -171,6 +190,8 @@ struct Analyzer<'w> {
     next_flow: u32,
     summary: Summary,
     live: HashMap<FlowId, FlowState>,
+    /// Index of the input being read.
+    input: u32,
 }
 
 fn open_input(name: &str) -> io::Result<Box<dyn Read>> {
@@ -188,6 +209,7 @@ fn rel_time(ts: Timestamp, t0: Timestamp) -> f64 {
 
 impl Analyzer<'_> {
     fn run_input(&mut self, index: u32, name: &str) -> io::Result<InputReport> {
+        self.input = index;
         let mut report = InputReport {
             name: name.to_string(),
             format: "unreadable".into(),
@@ -329,6 +351,9 @@ impl Analyzer<'_> {
         dir: Option<Direction>,
         frames: Option<[u64; 2]>,
     ) {
+        if !self.options.selection.allows(issue.rule) {
+            return;
+        }
         let rule = rules::lookup(issue.rule);
         let severity = rules::severity_of(issue.rule);
         let f = Finding {
@@ -336,6 +361,7 @@ impl Analyzer<'_> {
             severity,
             title: rule.map(|r| r.title).unwrap_or("(rule missing from the catalogue)"),
             location: Location {
+                input: Some(self.input),
                 flow: None,
                 direction: dir,
                 offset: dir.map(|_| issue.offset),
@@ -406,6 +432,8 @@ impl Analyzer<'_> {
                     recent: [Recent::new(), Recent::new()],
                     per_rule: HashMap::new(),
                     checker: Checker::new(),
+                    fingerprint: Fingerprint::default(),
+                    unattributed: Vec::new(),
                     done: false,
                 };
                 self.live.insert(flow, st);
@@ -559,6 +587,9 @@ impl Analyzer<'_> {
         message_index: Option<u64>,
         frames: Option<[u64; 2]>,
     ) {
+        if !self.options.selection.allows(issue.rule) {
+            return;
+        }
         let severity = rules::severity_of(issue.rule);
         st.report.findings.add(severity);
         self.summary.findings.add(severity);
@@ -570,11 +601,13 @@ impl Analyzer<'_> {
         let frames = frames.or_else(|| self.frames(st, dir, issue.offset, issue.offset + 1));
         let evidence =
             st.recent[dir.index()].window(issue.offset, EVIDENCE_BYTES).map(|b| hex_window(&b, EVIDENCE_BYTES));
+        let known_quirk = st.fingerprint.attribute(issue.rule, dir, &issue.detail, false);
         let f = Finding {
             rule: issue.rule,
             severity,
             title: rules::lookup(issue.rule).map(|r| r.title).unwrap_or("(rule missing from the catalogue)"),
             location: Location {
+                input: None,
                 flow: Some(st.id),
                 direction: Some(dir),
                 offset: Some(issue.offset),
@@ -582,11 +615,46 @@ impl Analyzer<'_> {
                 message_index,
             },
             detail: issue.detail,
-            known_quirk: None,
+            known_quirk,
             evidence,
         };
-        let _ = self.writer.event(&ReportEvent::Finding(&f));
+        if known_quirk.is_none() && quirks::is_candidate(f.rule) {
+            // Written when the fingerprint explains it, or when the flow closes.
+            st.unattributed.push(self.findings.len());
+        } else {
+            let _ = self.writer.event(&ReportEvent::Finding(&f));
+        }
         self.findings.push(f);
+    }
+
+    /// Attributes the flow's findings that were waiting for the fingerprint and writes those
+    /// it explains; with `final_`, applies generic habits and writes all that remain.
+    fn attribute_waiting(&mut self, st: &mut FlowState, final_: bool) {
+        let mut still = Vec::new();
+        for i in std::mem::take(&mut st.unattributed) {
+            let Some(f) = self.findings.get_mut(i) else { continue };
+            let dir = f.location.direction.unwrap_or(Direction::ClientToServer);
+            f.known_quirk = st.fingerprint.attribute(f.rule, dir, &f.detail, final_);
+            if f.known_quirk.is_some() || final_ {
+                let _ = self.writer.event(&ReportEvent::Finding(f));
+            } else {
+                still.push(i);
+            }
+        }
+        st.unattributed = still;
+    }
+
+    /// Learns about the peers from a connect (flashVer) or its `_result` (fmsVer).
+    fn fingerprint_message(st: &mut FlowState, m: &crate::session::Message) -> bool {
+        let MessageBody::Command(c) = &m.body else { return false };
+        let obj = |k: &str| c.command_object.as_ref().and_then(|o| o.get(k)).and_then(|v| v.as_str());
+        match (m.direction, c.name.as_deref()) {
+            (Direction::ClientToServer, Some("connect")) => {
+                obj("flashVer").is_some_and(|v| st.fingerprint.on_flash_ver(v))
+            }
+            (Direction::ServerToClient, Some("_result")) => obj("fmsVer").is_some_and(|v| st.fingerprint.on_fms_ver(v)),
+            _ => false,
+        }
     }
 
     fn drain(&mut self, st: &mut FlowState, t0: Timestamp) -> io::Result<()> {
@@ -602,6 +670,9 @@ impl Analyzer<'_> {
                     st.report.dir_mut(dir).add_message(&m);
                     self.summary.messages += 1;
                     self.writer.event(&ReportEvent::Message { place, message: &m })?;
+                    if Self::fingerprint_message(st, &m) {
+                        self.attribute_waiting(st, false);
+                    }
                 }
                 SessionEvent::Issue { direction, issue, message_index } => {
                     self.flow_finding(st, direction, issue, message_index, None);
@@ -632,6 +703,9 @@ impl Analyzer<'_> {
                 }
                 SessionEvent::Handshake(summary) => {
                     self.writer.event(&ReportEvent::Handshake { flow: st.id, summary: &summary })?;
+                    if st.fingerprint.on_handshake(&summary) {
+                        self.attribute_waiting(st, false);
+                    }
                     st.report.handshake = Some(*summary);
                 }
                 SessionEvent::Aborted { .. } => {}
@@ -650,6 +724,7 @@ impl Analyzer<'_> {
         for c in checked {
             self.flow_finding(&mut st, c.direction, c.issue, c.message_index, None);
         }
+        self.attribute_waiting(&mut st, true);
         for d in Direction::BOTH {
             st.report.dir_mut(d).chunk = st.session.chunk_counters(d);
         }

@@ -5,8 +5,8 @@
 
 use crate::analyze::{self, Options, RTMP_PORT};
 use crate::limits::Limits;
-use crate::report::{JsonWriter, NdjsonWriter, ReportWriter, TextWriter};
-use crate::rules::{Severity, CATALOGUE};
+use crate::report::{JsonWriter, JunitWriter, NdjsonWriter, ReportWriter, TextWriter};
+use crate::rules::{select::RuleSelection, Severity, CATALOGUE};
 use clap::{Parser, Subcommand, ValueEnum};
 use std::io::{self, Write};
 use std::path::PathBuf;
@@ -38,6 +38,8 @@ pub enum Format {
     Json,
     Ndjson,
     Text,
+    /// JUnit XML for CI (one test suite per input, one test case per rule).
+    Junit,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -68,6 +70,12 @@ pub struct AnalyzeArgs {
     /// Exit with 1 when a finding of at least this severity is reported.
     #[arg(long, value_enum, default_value_t = FailOn::Error)]
     pub fail_on: FailOn,
+    /// Report only rules matching this id, area (`chunk`) or glob (`handshake.echo-*`); repeatable.
+    #[arg(long = "rule", value_name = "ID_OR_PREFIX")]
+    pub rules: Vec<String>,
+    /// Do not report rules matching this id, area or glob; repeatable.
+    #[arg(long = "skip", value_name = "ID_OR_PREFIX")]
+    pub skip: Vec<String>,
     /// Print the resource limits in force and exit.
     #[arg(long)]
     pub limits: bool,
@@ -106,7 +114,20 @@ fn run_analyze(a: AnalyzeArgs) -> anyhow::Result<u8> {
             ports.push(p);
         }
     }
-    let options = Options { ports, any_port: a.any_port, limits };
+    let selection = match RuleSelection::new(a.rules.clone(), a.skip.clone()) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("rtmpscope: {e}");
+            return Ok(EXIT_USAGE);
+        }
+    };
+    let threshold = match a.fail_on {
+        FailOn::Error => Some(Severity::Error),
+        FailOn::Warning => Some(Severity::Warning),
+        FailOn::Info => Some(Severity::Info),
+        FailOn::Never => None,
+    };
+    let options = Options { ports, any_port: a.any_port, limits, selection: selection.clone() };
     let out: Box<dyn Write> = match &a.output {
         Some(p) => {
             Box::new(std::fs::File::create(p).map_err(|e| anyhow::anyhow!("cannot write {}: {e}", p.display()))?)
@@ -118,6 +139,7 @@ fn run_analyze(a: AnalyzeArgs) -> anyhow::Result<u8> {
         Format::Json => Box::new(JsonWriter::new(out)),
         Format::Ndjson => Box::new(NdjsonWriter::new(out)),
         Format::Text => Box::new(TextWriter::new(out)),
+        Format::Junit => Box::new(JunitWriter::new(out, threshold, selection)),
     };
     let outcome = analyze::run(&a.files, &options, writer.as_mut())?;
     for input in &outcome.inputs {
@@ -128,12 +150,6 @@ fn run_analyze(a: AnalyzeArgs) -> anyhow::Result<u8> {
     if outcome.unreadable == a.files.len() {
         return Ok(EXIT_USAGE);
     }
-    let threshold = match a.fail_on {
-        FailOn::Error => Some(Severity::Error),
-        FailOn::Warning => Some(Severity::Warning),
-        FailOn::Info => Some(Severity::Info),
-        FailOn::Never => None,
-    };
     Ok(match threshold {
         Some(s) if outcome.summary.findings.at_or_above(s) > 0 => EXIT_FINDINGS,
         _ => EXIT_OK,
@@ -149,20 +165,48 @@ fn run_rules(r: RulesArgs) -> anyhow::Result<u8> {
                 writeln!(out, "{:<45} {:<8} {}  [{}]", rule.id, rule.severity.as_str(), rule.title, rule.spec)?;
             }
         }
-        RulesFormat::Md => {
-            writeln!(out, "| id | severity | title | spec | explanation |\n|---|---|---|---|---|")?;
-            for rule in CATALOGUE {
-                writeln!(
-                    out,
-                    "| `{}` | {} | {} | {} | {} |",
-                    rule.id,
-                    rule.severity.as_str(),
-                    rule.title,
-                    rule.spec,
-                    rule.explanation
-                )?;
-            }
-        }
+        RulesFormat::Md => out.write_all(rules_markdown().as_bytes())?,
     }
     Ok(EXIT_OK)
+}
+
+/// Escapes text for a Markdown table cell.
+fn md_cell(s: &str) -> String {
+    s.replace('\\', "\\\\").replace('|', "\\|").replace('\n', " ")
+}
+
+/// The rule catalogue as a Markdown document (`rules --format md`, committed as
+/// `docs/rules.md`): a table per area, in catalogue order.
+pub fn rules_markdown() -> String {
+    let mut s = String::from(
+        "# Rule catalogue\n\n\
+         Every finding rtmpscope reports names one of these rules by its stable id (`area.slug`). \
+         Ids are never renamed or reused. Severity is `error` (a MUST broken, or bytes that cannot \
+         be decoded), `warning` (a SHOULD or robustness expectation not met) or `info` (legal but \
+         notable). Select rules with `analyze --rule` / `--skip` (an id, an area such as `chunk`, \
+         or a glob such as `handshake.echo-*`).\n\n\
+         This file is generated: `cargo run -q -- rules --format md > docs/rules.md`.\n",
+    );
+    // Areas in order of first appearance, each with all its rules (in catalogue order).
+    let mut areas: Vec<&str> = Vec::new();
+    for rule in CATALOGUE {
+        let a = rule.id.split_once('.').map_or(rule.id, |(a, _)| a);
+        if !areas.contains(&a) {
+            areas.push(a);
+        }
+    }
+    for area in areas {
+        s.push_str(&format!("\n## {area}\n\n| id | severity | title | spec | explanation |\n|---|---|---|---|---|\n"));
+        for rule in CATALOGUE.iter().filter(|r| r.id.split_once('.').map_or(r.id, |(a, _)| a) == area) {
+            s.push_str(&format!(
+                "| `{}` | {} | {} | {} | {} |\n",
+                rule.id,
+                rule.severity.as_str(),
+                md_cell(rule.title),
+                md_cell(rule.spec),
+                md_cell(rule.explanation)
+            ));
+        }
+    }
+    s
 }

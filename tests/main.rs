@@ -3,6 +3,7 @@
 
 mod bad_input;
 mod common;
+mod conformance_output;
 mod fuzz_regressions;
 mod hostile_captures;
 mod real_captures;

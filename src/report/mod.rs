@@ -6,12 +6,14 @@
 pub mod amf_json;
 mod flow;
 mod json;
+pub mod junit;
 mod message_json;
 mod ndjson;
 mod text;
 
 pub use flow::{DirectionStats, FlowReport, FlowTcpStats, MediaStats};
 pub use json::JsonWriter;
+pub use junit::JunitWriter;
 pub use message_json::message_to_json;
 pub use ndjson::NdjsonWriter;
 pub use text::TextWriter;
@@ -27,6 +29,9 @@ pub const SCHEMA_VERSION: u32 = 1;
 /// Where something happened. Offsets are positions in one direction's TCP byte stream.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Location {
+    /// Index of the input, for problems of the capture file itself (which have no flow).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub input: Option<u32>,
     /// Absent for problems of the capture file itself.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub flow: Option<u32>,
@@ -114,6 +119,9 @@ pub struct Summary {
     pub flows: u64,
     pub messages: u64,
     pub findings: FindingCounts,
+    /// The rule selection in force, when not every rule is reported.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub selection: Option<crate::rules::select::RuleSelection>,
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]

@@ -56,7 +56,7 @@ impl<W: Write> ReportWriter for NdjsonWriter<W> {
             }
             ReportEvent::Finding(f) => {
                 let place = f.location.direction.map(|d| Place { flow: f.location.flow.unwrap_or(0), direction: d, offset: f.location.offset.unwrap_or(0), frames: f.location.frames, time: None });
-                let body = json!({"rule": f.rule, "severity": f.severity, "title": f.title, "detail": f.detail, "message_index": f.location.message_index, "evidence": f.evidence});
+                let body = json!({"rule": f.rule, "severity": f.severity, "title": f.title, "detail": f.detail, "message_index": f.location.message_index, "evidence": f.evidence, "known_quirk": f.known_quirk});
                 self.line("finding", f.location.flow, place.as_ref(), body)
             }
             ReportEvent::ChunkSize { place, old, new } => self.line("chunk_size", None, Some(place), json!({"old": old, "new": new})),

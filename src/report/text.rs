@@ -181,10 +181,11 @@ impl<W: Write> ReportWriter for TextWriter<W> {
                 let off = l.offset.map(|o| o.to_string()).unwrap_or_else(|| "-".into());
                 let frame = l.frames.map(|f| f[0].to_string()).unwrap_or_else(|| "-".into());
                 let flow = l.flow.map(|f| f.to_string()).unwrap_or_else(|| "-".into());
+                let quirk = f.known_quirk.map(|q| format!(" (known quirk: {q})")).unwrap_or_default();
                 writeln!(
                     self.out,
-                    "  [{}] flow {} {} offset {} frame {}: {}",
-                    f.rule, flow, dir, off, frame, f.detail
+                    "  [{}] flow {} {} offset {} frame {}: {}{}",
+                    f.rule, flow, dir, off, frame, f.detail, quirk
                 )?;
             }
         }

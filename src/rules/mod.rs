@@ -5,6 +5,8 @@
 
 mod catalogue;
 pub mod checks;
+pub mod quirks;
+pub mod select;
 
 pub use catalogue::CATALOGUE;
 

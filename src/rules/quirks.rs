@@ -1,0 +1,251 @@
+//! Known habits of popular RTMP software (SPEC-NOTES §10, QUIRK table), and attribution of
+//! findings to them.
+//!
+//! A [`Fingerprint`] collects what a flow reveals about its two peers: the C1 and S1 version
+//! bytes, whether S1 copies C1, the client's connect `flashVer` and the server's connect
+//! `_result` `fmsVer`. When a finding's rule is a known habit of the software that sent the
+//! bytes it is about, [`Fingerprint::attribute`] names the habit. Severity never changes: an
+//! attribution grades a finding as background noise, it does not hide it.
+
+use crate::wire::handshake::HandshakeSummary;
+use crate::wire::Direction;
+
+/// Software recognised by its fingerprint.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Software {
+    /// FFmpeg's rtmpproto (libavformat): C1 version 9.0.124.2; flashVer `FMLE/3.0 (compatible;
+    /// Lavf…)` when publishing.
+    Ffmpeg,
+    /// librtmp (rtmpdump, OBS): C1 version 0 (plain) or 10.0.45.2 (digest); flashVer
+    /// `LNX …`/`WIN …`/`MAC …` (rtmpdump) or `FMLE/3.0 (compatible; FMSc/1.0)` (OBS).
+    Librtmp,
+    /// nginx-rtmp: S1 version 13.14.10.13, or S1 a copy of C1 in plain mode; fmsVer
+    /// `FMS/3,0,1,123`.
+    NginxRtmp,
+    /// SRS: fmsVer `FMS/3,5,3,888`.
+    Srs,
+}
+
+impl Software {
+    pub fn name(self) -> &'static str {
+        match self {
+            Software::Ffmpeg => "FFmpeg",
+            Software::Librtmp => "librtmp",
+            Software::NginxRtmp => "nginx-rtmp",
+            Software::Srs => "SRS",
+        }
+    }
+}
+
+/// Who must have sent the bytes for a habit to apply.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Sender {
+    /// The fingerprinted sender is this software.
+    Is(Software),
+    /// Any sender: the rule itself shows the habit (used when no specific entry applies).
+    Any,
+}
+
+/// One known habit.
+#[derive(Debug, Clone, Copy)]
+pub struct Quirk {
+    /// The rule id whose findings the habit explains.
+    pub rule: &'static str,
+    pub sender: Sender,
+    /// When not empty, the finding's detail must contain one of these words.
+    pub detail_contains: &'static [&'static str],
+    /// What `known_quirk` says.
+    pub note: &'static str,
+}
+
+const fn q(rule: &'static str, sender: Sender, note: &'static str) -> Quirk {
+    Quirk { rule, sender, detail_contains: &[], note }
+}
+
+use Sender::{Any, Is};
+use Software::{Ffmpeg, Librtmp, NginxRtmp, Srs};
+
+/// The habits, most specific first: the first entry that applies names the finding.
+pub static QUIRKS: &[Quirk] = &[
+    q("handshake.s1-copies-c1", Is(NginxRtmp), "nginx-rtmp: plain-mode handshake echoes C1 as S1"),
+    q("handshake.zero-field-nonzero", Is(Ffmpeg), "FFmpeg: Flash Player 9 digest handshake, C1 version 9.0.124.2"),
+    q("handshake.zero-field-nonzero", Is(Librtmp), "librtmp: Flash Player 9 digest handshake, C1 version 10.0.45.2"),
+    q("handshake.zero-field-nonzero", Is(NginxRtmp), "nginx-rtmp: digest handshake, S1 version 13.14.10.13"),
+    q("handshake.zero-field-nonzero", Is(Srs), "SRS: digest handshake"),
+    q("handshake.zero-field-nonzero", Any, "digest handshake: the de-facto Flash Player 9 form"),
+    q("user-control.unknown-stream", Is(Librtmp), "librtmp: SetBufferLength sent before the stream exists"),
+    q("command.netstream-transaction-id", Is(Ffmpeg), "FFmpeg: numbers play/publish like calls"),
+    q("command.netstream-transaction-id", Is(Librtmp), "librtmp: numbers play/publish like calls"),
+    q("control.ack-overdue", Is(Librtmp), "librtmp: acknowledges every peer bandwidth/10 bytes, not every window"),
+    q("control.ack-overdue", Is(Ffmpeg), "FFmpeg: acknowledges every window/2 bytes of its own count"),
+    Quirk {
+        rule: "command.call-unanswered",
+        sender: Is(Ffmpeg),
+        detail_contains: &["releaseStream", "FCPublish", "FCUnpublish"],
+        note: "FFmpeg: FMLE-style releaseStream/FCPublish calls, which servers often leave unanswered",
+    },
+    Quirk {
+        rule: "command.call-unanswered",
+        sender: Is(Librtmp),
+        detail_contains: &["releaseStream", "FCPublish", "FCUnpublish"],
+        note: "librtmp: FMLE-style releaseStream/FCPublish calls, which servers often leave unanswered",
+    },
+];
+
+/// Rule ids of [`QUIRKS`] that the catalogue does not have yet (rules being added elsewhere).
+pub const PENDING: &[&str] = &[
+    "user-control.unknown-stream",
+    "command.netstream-transaction-id",
+    "control.ack-overdue",
+    "command.call-unanswered",
+];
+
+/// Whether findings of `rule` can ever be attributed.
+pub fn is_candidate(rule: &str) -> bool {
+    QUIRKS.iter().any(|q| q.rule == rule)
+}
+
+/// What a flow revealed about its peers so far.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Fingerprint {
+    pub client: Option<Software>,
+    pub server: Option<Software>,
+    /// C1 version bytes, once seen.
+    c1_version: Option<String>,
+}
+
+/// Client C1 versions that identify the software.
+fn client_by_c1(version: &str) -> Option<Software> {
+    match version {
+        "9.0.124.2" => Some(Ffmpeg),
+        "10.0.45.2" => Some(Librtmp),
+        _ => None,
+    }
+}
+
+impl Fingerprint {
+    /// The software sending in `dir`, when known.
+    pub fn sender(&self, dir: Direction) -> Option<Software> {
+        match dir {
+            Direction::ClientToServer => self.client,
+            Direction::ServerToClient => self.server,
+        }
+    }
+
+    /// Learns from the handshake. Returns whether anything changed.
+    pub fn on_handshake(&mut self, h: &HandshakeSummary) -> bool {
+        let before = self.clone();
+        if let Some(c1) = &h.c1 {
+            self.c1_version = Some(c1.version.clone());
+            if let Some(s) = client_by_c1(&c1.version) {
+                self.client.get_or_insert(s);
+            }
+        }
+        let s1_nginx = h.s1.as_ref().is_some_and(|s1| s1.version == "13.14.10.13");
+        if s1_nginx || h.quirks.contains(&"s1-copies-c1") {
+            self.server.get_or_insert(NginxRtmp);
+        }
+        *self != before
+    }
+
+    /// Learns from the client's connect `flashVer`. Returns whether anything changed.
+    pub fn on_flash_ver(&mut self, flash_ver: &str) -> bool {
+        let before = self.client;
+        let c1 = self.c1_version.as_deref();
+        if flash_ver.contains("Lavf") {
+            self.client = Some(Ffmpeg);
+        } else if flash_ver == "FMLE/3.0 (compatible; FMSc/1.0)" {
+            self.client.get_or_insert(Librtmp);
+        } else if ["LNX ", "WIN ", "MAC "].iter().any(|p| flash_ver.starts_with(p))
+            && matches!(c1, None | Some("0.0.0.0" | "10.0.45.2"))
+        {
+            // A Flash Player or FFmpeg player announces its own C1 version instead.
+            self.client.get_or_insert(Librtmp);
+        }
+        self.client != before
+    }
+
+    /// Learns from the server's connect `_result` `fmsVer`. Returns whether anything changed.
+    pub fn on_fms_ver(&mut self, fms_ver: &str) -> bool {
+        let before = self.server;
+        match fms_ver {
+            "FMS/3,0,1,123" => self.server = Some(NginxRtmp),
+            "FMS/3,5,3,888" => self.server = Some(Srs),
+            _ => {}
+        }
+        self.server != before
+    }
+
+    /// The known habit that explains a finding of `rule` about bytes sent in `dir`, if any.
+    /// With `final_` false only entries naming the fingerprinted software apply (the
+    /// fingerprint may still improve); at the end of the flow, generic entries apply too.
+    pub fn attribute(&self, rule: &str, dir: Direction, detail: &str, final_: bool) -> Option<&'static str> {
+        let sender = self.sender(dir);
+        QUIRKS
+            .iter()
+            .filter(|q| q.rule == rule)
+            .filter(|q| q.detail_contains.is_empty() || q.detail_contains.iter().any(|w| detail.contains(w)))
+            .find(|q| match q.sender {
+                Is(s) => sender == Some(s),
+                Any => final_,
+            })
+            .map(|q| q.note)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rules::lookup;
+
+    #[test]
+    fn every_quirk_rule_exists_or_is_pending() {
+        for q in QUIRKS {
+            assert!(
+                lookup(q.rule).is_some() || PENDING.contains(&q.rule),
+                "quirk rule {} is neither in the catalogue nor in PENDING",
+                q.rule
+            );
+        }
+        for p in PENDING {
+            assert!(QUIRKS.iter().any(|q| q.rule == *p), "PENDING lists {p}, which no quirk uses");
+        }
+    }
+
+    #[test]
+    fn fingerprints() {
+        let mut f = Fingerprint::default();
+        assert!(f.on_flash_ver("FMLE/3.0 (compatible; Lavf61.7.100)"));
+        assert_eq!(f.client, Some(Ffmpeg));
+        let mut f = Fingerprint { c1_version: Some("0.0.0.0".into()), ..Default::default() };
+        f.on_flash_ver("LNX 10,0,32,18");
+        assert_eq!(f.client, Some(Librtmp));
+        let mut f = Fingerprint { c1_version: Some("9.0.124.2".into()), client: Some(Ffmpeg), server: None };
+        assert!(!f.on_flash_ver("LNX 9,0,124,2"));
+        assert_eq!(f.client, Some(Ffmpeg));
+        assert!(f.on_fms_ver("FMS/3,0,1,123"));
+        assert_eq!(f.server, Some(NginxRtmp));
+        let mut g = Fingerprint::default();
+        g.on_fms_ver("FMS/3,5,3,888");
+        assert_eq!(g.server, Some(Srs));
+    }
+
+    #[test]
+    fn attribution() {
+        let f = Fingerprint { client: Some(Ffmpeg), server: Some(NginxRtmp), c1_version: None };
+        let s2c = Direction::ServerToClient;
+        let c2s = Direction::ClientToServer;
+        assert_eq!(
+            f.attribute("handshake.s1-copies-c1", s2c, "", false),
+            Some("nginx-rtmp: plain-mode handshake echoes C1 as S1")
+        );
+        assert_eq!(f.attribute("handshake.s1-copies-c1", c2s, "", true), None);
+        assert!(f.attribute("handshake.zero-field-nonzero", c2s, "", false).unwrap().starts_with("FFmpeg"));
+        let unknown = Fingerprint::default();
+        assert_eq!(unknown.attribute("handshake.zero-field-nonzero", c2s, "", false), None);
+        assert!(unknown.attribute("handshake.zero-field-nonzero", c2s, "", true).is_some());
+        assert!(f.attribute("command.call-unanswered", c2s, "FCPublish(3) was never answered", true).is_some());
+        assert_eq!(f.attribute("command.call-unanswered", c2s, "getStreamLength(4) was never answered", true), None);
+        assert_eq!(f.attribute("chunk.resync", c2s, "", true), None);
+    }
+}
