@@ -93,12 +93,7 @@ pub static QUIRKS: &[Quirk] = &[
 ];
 
 /// Rule ids of [`QUIRKS`] that the catalogue does not have yet (rules being added elsewhere).
-pub const PENDING: &[&str] = &[
-    "user-control.unknown-stream",
-    "command.netstream-transaction-id",
-    "control.ack-overdue",
-    "command.call-unanswered",
-];
+pub const PENDING: &[&str] = &[];
 
 /// Whether findings of `rule` can ever be attributed.
 pub fn is_candidate(rule: &str) -> bool {
