@@ -157,7 +157,28 @@ impl Acks {
             None => UNKNOWN_WINDOW_BEHIND_SLACK,
         } + 2 * s.max_message
             + HANDSHAKE_TOTAL;
-        if diff > ahead as i64 || diff < -(behind as i64) {
+        if diff > ahead as i64 {
+            // Nobody can acknowledge bytes that were never sent. A value equal to a window
+            // size is the typical sign of a Window Acknowledgement Size sent with the wrong
+            // type id.
+            let window_like = self.dirs.iter().any(|x| x.window == Some(seq))
+                || [2_500_000, 5_000_000, 2_048_000, 1_048_576, 250_000].contains(&seq);
+            let hint = if window_like {
+                "; the value looks like a window size, i.e. a Window Acknowledgement Size (type 5) sent as an Acknowledgement (type 3)"
+            } else {
+                ""
+            };
+            out.push(CheckIssue::new(
+                m.direction,
+                m.offset,
+                "control.ack-beyond-received",
+                format!(
+                    "Acknowledgement sequence number {seq} exceeds the {received} bytes the {} had sent so far (handshake included){hint}",
+                    sender(about)
+                ),
+                Some(m.index),
+            ));
+        } else if diff < -(behind as i64) {
             out.push(CheckIssue::new(
                 m.direction,
                 m.offset,

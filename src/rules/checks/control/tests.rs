@@ -204,11 +204,48 @@ fn ack_overdue() {
 }
 
 #[test]
-fn ack_sequence_mismatch() {
+fn ack_beyond_received() {
     let mut sc = with_stream();
     sc.video(C, 1, 0, &frame(0, 1000));
     let at = sc.offset(S);
     sc.control(S, ControlMessage::Acknowledgement { sequence_number: 12_345_678 });
+    let issues = evaluate(&sc);
+    assert_found(&issues, S, "control.ack-beyond-received", at);
+    assert_absent(&issues, "control.ack-sequence-mismatch");
+
+    // A server that sends its window size with the Acknowledgement type id instead of the
+    // Window Acknowledgement Size one: the detail names the likely mistake.
+    let mut sc = with_stream();
+    let at = sc.offset(S);
+    sc.control(S, ControlMessage::Acknowledgement { sequence_number: 2_500_000 });
+    let issues = evaluate(&sc);
+    assert_found(&issues, S, "control.ack-beyond-received", at);
+    let i = issues.iter().find(|i| i.issue.rule == "control.ack-beyond-received").expect("found");
+    assert!(
+        i.issue.detail.contains("Window Acknowledgement Size (type 5) sent as an Acknowledgement (type 3)"),
+        "{}",
+        i.issue.detail
+    );
+
+    // Acknowledging exactly what arrived is fine.
+    let mut sc = with_stream();
+    sc.video(C, 1, 0, &frame(0, 1000));
+    let seq = sc.offset(C) as u32;
+    sc.control(S, ControlMessage::Acknowledgement { sequence_number: seq });
+    assert_absent(&evaluate(&sc), "control.ack-beyond-received");
+}
+
+#[test]
+fn ack_sequence_mismatch() {
+    // Far behind what arrived: with a window of 100000 announced by the client, 200 frames of
+    // 1000 bytes acknowledged as 1000 bytes.
+    let mut sc = with_stream();
+    sc.control(C, ControlMessage::WindowAckSize { size: 100_000 });
+    for i in 0..200 {
+        sc.video(C, 1, i * 40, &frame(i, 1000));
+    }
+    let at = sc.offset(S);
+    sc.control(S, ControlMessage::Acknowledgement { sequence_number: 1000 });
     let issues = evaluate(&sc);
     assert_found(&issues, S, "control.ack-sequence-mismatch", at);
 
