@@ -101,3 +101,6 @@ impl Serialize for FourCc {
         s.serialize_str(&self.text())
     }
 }
+
+#[cfg(test)]
+mod tests;
