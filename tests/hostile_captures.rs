@@ -215,8 +215,12 @@ fn publish() -> (Rtmp, Vec<u64>) {
     r.client(4, 0, MessageType::AUDIO, 1, &[0xaf, 0, 0x12, 0x10]);
     let mut video = Vec::new();
     for i in 0..6u32 {
+        // One length-prefixed NAL unit: IDR for the key frame, a non-IDR slice otherwise.
+        let nal_len = 5991 + 7 * i;
         let mut frame = vec![if i == 0 { 0x17 } else { 0x27 }, 1, 0, 0, 0];
-        frame.extend(std::iter::repeat_n(i as u8 + 1, 5995 + 7 * i as usize));
+        frame.extend_from_slice(&nal_len.to_be_bytes());
+        frame.push(if i == 0 { 0x65 } else { 0x41 });
+        frame.extend(std::iter::repeat_n(i as u8 + 1, nal_len as usize - 1));
         video.push(r.client(6, i * 40, MessageType::VIDEO, 1, &frame));
         let mut audio = vec![0xaf, 1];
         audio.extend(std::iter::repeat_n(i as u8, 3 + i as usize));

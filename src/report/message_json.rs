@@ -64,6 +64,24 @@ pub fn body_to_json(body: &MessageBody) -> Value {
             }
             Value::Object(m)
         }
+        MessageBody::Aggregate(a) => {
+            let subs: Vec<Value> = a
+                .sub_messages
+                .iter()
+                .map(|s| {
+                    json!({
+                        "offset": s.offset,
+                        "type_id": s.type_id.0,
+                        "type": s.type_id.to_string(),
+                        "timestamp": s.timestamp,
+                        "length": s.length,
+                        "stream_id": s.stream_id,
+                        "body": body_to_json(&s.body),
+                    })
+                })
+                .collect();
+            json!({"kind": "aggregate", "count": a.count, "sub_messages": subs})
+        }
         MessageBody::Raw { reason, excerpt } => json!({"kind": "raw", "reason": reason, "excerpt": excerpt}),
     }
 }

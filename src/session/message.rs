@@ -2,7 +2,7 @@
 
 use crate::wire::amf::AmfLimits;
 use crate::wire::chunk::RawMessage;
-use crate::wire::media::{self, AudioTag, VideoTag};
+use crate::wire::media::{self, AudioTag, MediaContext, VideoTag};
 use crate::wire::message::command::{self, Command, DataMessage};
 use crate::wire::message::control::{self, ControlMessage};
 use crate::wire::message::user_control::{self, UserControlEvent};
@@ -46,12 +46,36 @@ pub enum MessageBody {
     Data(DataMessage),
     Audio(AudioTag),
     Video(VideoTag),
+    /// An aggregate (type 22): its sub-messages, decoded.
+    Aggregate(Aggregate),
     /// A body that could not be decoded (too short, bytes missing, or a type not decoded
     /// here): the reason and a short hex excerpt.
     Raw {
         reason: &'static str,
         excerpt: String,
     },
+}
+
+/// A decoded aggregate message.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Aggregate {
+    /// Sub-messages in the aggregate (only the first `MAX_SUB_MESSAGES` are listed).
+    pub count: u32,
+    pub sub_messages: Vec<SubMessage>,
+}
+
+/// One sub-message of an aggregate.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SubMessage {
+    /// Stream offset of its 11-byte sub-header.
+    pub offset: u64,
+    pub type_id: MessageType,
+    pub length: u32,
+    /// Timestamp with the aggregate's offset applied (aggregate timestamp − first sub
+    /// timestamp, serial arithmetic).
+    pub timestamp: u32,
+    pub stream_id: u32,
+    pub body: MessageBody,
 }
 
 impl Message {
@@ -72,7 +96,12 @@ fn take<T>(m: &RawMessage<'_>, issues: &mut Vec<Issue>, (v, found): (T, Vec<Issu
 }
 
 /// Decodes the body of a complete raw message. Issue offsets are absolute stream offsets.
-pub(crate) fn decode(dir: Direction, m: &RawMessage<'_>, amf: &AmfLimits) -> (Message, Vec<Issue>) {
+pub(crate) fn decode(
+    dir: Direction,
+    m: &RawMessage<'_>,
+    amf: &AmfLimits,
+    ctx: &mut MediaContext,
+) -> (Message, Vec<Issue>) {
     let mut issues = Vec::new();
     let body = if !m.body_complete {
         MessageBody::Raw { reason: "body-not-kept", excerpt: String::new() }
@@ -89,10 +118,11 @@ pub(crate) fn decode(dir: Direction, m: &RawMessage<'_>, amf: &AmfLimits) -> (Me
                 None => MessageBody::Raw { reason: "malformed", excerpt: hex_window(p, EXCERPT_BYTES) },
             },
             8 => MessageBody::Audio(take(m, &mut issues, media::decode_audio(p, 0))),
-            9 => MessageBody::Video(take(m, &mut issues, media::decode_video(p, 0))),
+            9 => MessageBody::Video(take(m, &mut issues, media::decode_video_in(p, 0, ctx))),
+            22 => MessageBody::Aggregate(take(m, &mut issues, decode_aggregate(p, m.timestamp, amf, ctx))),
             20 | 17 => MessageBody::Command(take(m, &mut issues, command::decode_command(p, 0, ty.0 == 17, amf))),
             18 | 15 => MessageBody::Data(take(m, &mut issues, command::decode_data(p, 0, ty.0 == 15, amf))),
-            16 | 19 | 22 => {
+            16 | 19 => {
                 issues.push(Issue::new(
                     m.start_offset,
                     "message.not-decoded",
@@ -129,4 +159,60 @@ pub(crate) fn decode(dir: Direction, m: &RawMessage<'_>, amf: &AmfLimits) -> (Me
         body,
     };
     (msg, issues)
+}
+
+/// RTMP 1.0 §7.1.6: walks an aggregate body (offsets relative to the body) and decodes the
+/// audio, video and data sub-messages with the same decoders as whole messages.
+fn decode_aggregate(p: &[u8], agg_ts: u32, amf: &AmfLimits, ctx: &mut MediaContext) -> (Aggregate, Vec<Issue>) {
+    let mut issues = Vec::new();
+    let (frames, count) = media::aggregate::split(p, 0, &mut issues);
+    let first_ts = frames.first().map(|f| f.timestamp).unwrap_or(agg_ts);
+    let shift = agg_ts.wrapping_sub(first_ts);
+    // RTMP 1.0 §7.1.6: sub timestamps are moved by the aggregate timestamp minus the first
+    // sub timestamp, normally 0.
+    if let Some(f) = frames.first() {
+        if shift != 0 {
+            issues.push(Issue::new(f.offset + 4, "media.aggregate-timestamp-offset", format!("aggregate timestamp {agg_ts} differs from its first sub-message timestamp {first_ts}; sub timestamps are shifted by {}", shift as i32)));
+        }
+    }
+    let mut subs = Vec::with_capacity(frames.len());
+    for f in frames {
+        // RTMP 1.0 §7.1.6: the aggregate's stream id applies to every sub-message.
+        if f.stream_id != 0 {
+            issues.push(Issue::new(
+                f.offset + 8,
+                "media.aggregate-sub-stream-id",
+                format!("sub-message stream id is {}; the aggregate's own stream id applies", f.stream_id),
+            ));
+        }
+        let b = f.body_offset;
+        let body = match f.type_id {
+            8 => MessageBody::Audio(rebase(&mut issues, media::decode_audio(f.body, b))),
+            9 => MessageBody::Video(rebase(&mut issues, media::decode_video_in(f.body, b, ctx))),
+            18 => MessageBody::Data(rebase(&mut issues, command::decode_data(f.body, b, false, amf))),
+            t => {
+                // RTMP 1.0 §7.1.6 (derived): aggregates carry audio, video and data messages.
+                issues.push(Issue::new(
+                    f.offset,
+                    "media.aggregate-sub-type",
+                    format!("sub-message type {t} in an aggregate; only 8, 9 and 18 are expected"),
+                ));
+                MessageBody::Raw { reason: "not-decoded", excerpt: hex_window(f.body, EXCERPT_BYTES) }
+            }
+        };
+        subs.push(SubMessage {
+            offset: f.offset,
+            type_id: MessageType(f.type_id),
+            length: f.length,
+            timestamp: f.timestamp.wrapping_add(shift),
+            stream_id: f.stream_id,
+            body,
+        });
+    }
+    (Aggregate { count, sub_messages: subs }, issues)
+}
+
+fn rebase<T>(issues: &mut Vec<Issue>, (v, found): (T, Vec<Issue>)) -> T {
+    issues.extend(found);
+    v
 }

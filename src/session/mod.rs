@@ -12,6 +12,7 @@ pub use message::{Message, MessageBody};
 use crate::wire::amf::AmfLimits;
 use crate::wire::chunk::{ChunkDecoder, ChunkEvent, ChunkLimits};
 use crate::wire::handshake::{self, HandshakeSummary, VersionClass, HANDSHAKE_TOTAL};
+use crate::wire::media::MediaContext;
 use crate::wire::{Direction, Issue};
 use std::collections::{HashMap, VecDeque};
 
@@ -86,6 +87,9 @@ struct Side {
     opaque: bool,
 }
 
+/// Message streams per session whose sequence headers are remembered.
+pub const MAX_MEDIA_STREAMS: usize = 256;
+
 /// One RTMP connection.
 #[derive(Debug)]
 pub struct Session {
@@ -96,6 +100,9 @@ pub struct Session {
     handshake_reported: bool,
     /// Last timestamp per (direction, message stream, type), for per-track deltas.
     last_ts: HashMap<(Direction, u32, u8), u32>,
+    /// What sequence headers declared, per (direction, message stream): at most
+    /// [`MAX_MEDIA_STREAMS`] streams are remembered.
+    media: HashMap<(Direction, u32), MediaContext>,
     /// Whether AMF3 object encoding was negotiated (affects nothing yet but the report).
     pub(crate) object_encoding: Option<f64>,
 }
@@ -119,6 +126,7 @@ impl Session {
             next_index: 0,
             handshake_reported: start == Start::MidStream,
             last_ts: HashMap::new(),
+            media: HashMap::new(),
             object_encoding: None,
         }
     }
@@ -308,12 +316,20 @@ impl Session {
     /// bodies are borrowed from the decoder), everything keeps the decoder's order.
     fn run_decoder(&mut self, dir: Direction, op: impl FnOnce(&mut ChunkDecoder, &mut dyn FnMut(ChunkEvent<'_>))) {
         let amf = self.config.amf;
+        let media = &mut self.media;
         let mut evs: Vec<Owned> = Vec::new();
         let mut decoded: Vec<(Message, Vec<Issue>)> = Vec::new();
         let Phase::Chunks(d) = &mut self.sides[dir.index()].phase else { return };
         op(d, &mut |e| match e {
             ChunkEvent::Message(m) => {
-                decoded.push(message::decode(dir, &m, &amf));
+                let mut scratch = MediaContext::default();
+                let key = (dir, m.stream_id);
+                let ctx = if media.contains_key(&key) || media.len() < MAX_MEDIA_STREAMS {
+                    media.entry(key).or_default()
+                } else {
+                    &mut scratch
+                };
+                decoded.push(message::decode(dir, &m, &amf, ctx));
                 evs.push(Owned::MessageSlot);
             }
             other => evs.push(owned(other)),

@@ -278,21 +278,14 @@ impl Script {
                 },
             ],
         );
-        // AVC sequence header (a minimal AVCDecoderConfigurationRecord) and AAC config.
-        sc.video(
-            c,
-            1,
-            0,
-            &[
-                0x17, 0, 0, 0, 0, 1, 0x42, 0xc0, 0x1e, 0xff, 0xe1, 0, 4, 0x67, 0x42, 0xc0, 0x1e, 1, 0, 4, 0x68, 0xce,
-                0x3c, 0x80,
-            ],
-        );
+        // AVC sequence header (libx264's baseline 320x240 record) and AAC config.
+        let avcc: &[u8] = include_bytes!("../../tests/fixtures/media/avcC-baseline.bin");
+        sc.video(c, 1, 0, &[&[0x17, 0, 0, 0, 0][..], avcc].concat());
         sc.audio(c, 1, 0, &[0xaf, 0, 0x12, 0x10]);
         for i in 0..frames {
             let key = i % 25 == 0;
             let nal_type = if key { 0x65 } else { 0x41 };
-            let mut v = vec![if key { 0x17 } else { 0x27 }, 1, 0, 0, 0, 0, 0, 0, 4, nal_type, 0x88, 0x84, 0x21];
+            let mut v = vec![if key { 0x17 } else { 0x27 }, 1, 0, 0, 0, 0, 0, 0, 204, nal_type, 0x88, 0x84, 0x21];
             v.extend(std::iter::repeat_n(i as u8, 200));
             sc.video(c, 1, i * 40, &v);
             sc.audio(c, 1, i * 23, &[0xaf, 1, 0x21, 0x10, i as u8]);

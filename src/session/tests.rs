@@ -85,11 +85,16 @@ fn publish_session() -> (Vec<u8>, Vec<u8>) {
         &command(&[s("publish"), AmfValue::Number(3.0), AmfValue::Null, s("test"), s("live")]),
     );
     // AVC sequence header, then frames; AAC sequence header then frames.
-    ce.write(&mut c, 6, 0, MessageType::VIDEO, 1, &[0x17, 0, 0, 0, 0, 1, 0x64, 0, 0x1f, 0xff, 0xe1, 0, 0]);
+    let avcc: &[u8] = include_bytes!("../../tests/fixtures/media/avcC.bin");
+    ce.write(&mut c, 6, 0, MessageType::VIDEO, 1, &[&[0x17, 0, 0, 0, 0][..], avcc].concat());
     ce.write(&mut c, 4, 0, MessageType::AUDIO, 1, &[0xaf, 0, 0x12, 0x10]);
     for i in 1..30u32 {
-        let mut frame = vec![if i % 10 == 0 { 0x17 } else { 0x27 }, 1, 0, 0, 0];
-        frame.extend(std::iter::repeat_n(i as u8, 6000 + 100 * i as usize));
+        let key = i % 10 == 0;
+        let nal_len = 6000 + 100 * i - 4;
+        let mut frame = vec![if key { 0x17 } else { 0x27 }, 1, 0, 0, 0];
+        frame.extend_from_slice(&nal_len.to_be_bytes());
+        frame.push(if key { 0x65 } else { 0x41 });
+        frame.extend(std::iter::repeat_n(i as u8, nal_len as usize - 1));
         ce.write(&mut c, 6, i * 40, MessageType::VIDEO, 1, &frame);
         ce.write(&mut c, 4, i * 23, MessageType::AUDIO, 1, &[0xaf, 1, i as u8, 2, 3]);
     }

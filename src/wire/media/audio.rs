@@ -1,6 +1,11 @@
 //! Audio message header (RTMP type 8): FLV v10.1 §E.4.2.1 AUDIODATA, plus the E-RTMP v2
 //! ExAudioTagHeader signalled by SoundFormat 9.
 
+use super::config::{self, CodecConfig};
+use super::ex::{
+    multitrack_type_name, read_mod_ex, split_tracks, ModEx, MultichannelConfig, Multitrack, Track, MAX_MOD_EX,
+    MAX_TRACKS,
+};
 use super::FourCc;
 use crate::wire::{Issue, Reader};
 use serde::Serialize;
@@ -103,10 +108,21 @@ impl AudioPacketType {
 /// The E-RTMP extended audio header.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ExAudioHeader {
+    /// The packet type of the payload: the one in byte 0, or the one a ModEx wrapper or the
+    /// multitrack header names.
     pub packet_type: AudioPacketType,
     pub packet_type_name: Option<&'static str>,
+    /// The codec of a single-track message, or the codec shared by all tracks.
     pub fourcc: Option<FourCc>,
-    /// Set when the rest of the header was not decoded (multitrack, ModEx), with the reason.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub mod_ex: Vec<ModEx>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub timestamp_offset_nano: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub multitrack: Option<Multitrack>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub tracks: Vec<Track>,
+    /// Set when the rest of the message was not decoded, with the reason.
     pub not_decoded: Option<&'static str>,
 }
 
@@ -122,6 +138,12 @@ pub struct AudioTag {
     pub sound_type: Option<SoundType>,
     pub aac_packet_type: Option<AacPacketType>,
     pub ex: Option<ExAudioHeader>,
+    /// Decoder configuration of an AAC sequence header / single-track sequence start.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub config: Option<CodecConfig>,
+    /// Channel layout of a single-track MultichannelConfig packet.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub multichannel: Option<MultichannelConfig>,
     /// Message body length in bytes.
     pub size: usize,
 }
@@ -136,6 +158,8 @@ impl AudioTag {
             sound_type: None,
             aac_packet_type: None,
             ex: None,
+            config: None,
+            multichannel: None,
             size,
         }
     }
@@ -175,7 +199,7 @@ pub fn decode_audio(payload: &[u8], base: u64) -> (AudioTag, Vec<Issue>) {
     tag.sound_format_name = format.name();
 
     if format == SoundFormat::EX_HEADER {
-        tag.ex = Some(decode_ex(b0 & 0x0f, &mut r, &mut issues));
+        decode_ex(&mut tag, b0 & 0x0f, &mut r, &mut issues);
         return (tag, issues);
     }
 
@@ -211,6 +235,18 @@ pub fn decode_audio(payload: &[u8], base: u64) -> (AudioTag, Vec<Issue>) {
                     ));
                 }
                 tag.aac_packet_type = Some(t);
+                let at = r.offset();
+                let data = r.take_rest();
+                if t == AacPacketType::SEQUENCE_HEADER {
+                    tag.config = config::decode_asc(data, at, &mut issues).map(CodecConfig::Aac);
+                } else if t == AacPacketType::RAW && data.len() >= 2 && data[0] == 0xff && data[1] & 0xf6 == 0xf0 {
+                    // FLV v10.1 §E.4.2.2: raw AAC frames carry no ADTS header.
+                    issues.push(Issue::new(
+                        at,
+                        "media.adts-in-flv",
+                        "raw AAC frame starts with an ADTS header (sync word 0xFFF)",
+                    ));
+                }
             }
             Err(_) => issues.push(Issue::new(
                 at,
@@ -222,10 +258,36 @@ pub fn decode_audio(payload: &[u8], base: u64) -> (AudioTag, Vec<Issue>) {
     (tag, issues)
 }
 
-fn decode_ex(nibble: u8, r: &mut Reader<'_>, issues: &mut Vec<Issue>) -> ExAudioHeader {
-    let packet_type = AudioPacketType(nibble);
-    let mut ex = ExAudioHeader { packet_type, packet_type_name: packet_type.name(), fourcc: None, not_decoded: None };
+fn decode_ex(tag: &mut AudioTag, nibble: u8, r: &mut Reader<'_>, issues: &mut Vec<Issue>) {
     let base = r.offset() - 1;
+    let mut packet_type = AudioPacketType(nibble);
+    let mut ex = ExAudioHeader {
+        packet_type,
+        packet_type_name: packet_type.name(),
+        fourcc: None,
+        mod_ex: Vec::new(),
+        timestamp_offset_nano: None,
+        multitrack: None,
+        tracks: Vec::new(),
+        not_decoded: None,
+    };
+    // E-RTMP v2 Enhanced Audio: ModEx wrappers come first and name the next packet type.
+    while packet_type == AudioPacketType::MOD_EX {
+        let Some((m, next)) = read_mod_ex(r, "audio", issues) else {
+            ex.not_decoded = Some("ModEx cut short");
+            tag.ex = Some(ex);
+            return;
+        };
+        if let Some(ns) = m.timestamp_offset_nano {
+            ex.timestamp_offset_nano = Some(ns);
+        }
+        if ex.mod_ex.len() < MAX_MOD_EX {
+            ex.mod_ex.push(m);
+        }
+        packet_type = AudioPacketType(next);
+    }
+    ex.packet_type = packet_type;
+    ex.packet_type_name = packet_type.name();
     match packet_type {
         // E-RTMP v2 Enhanced Audio: AudioPacketType values 3, 6 and 8-15 are reserved; a
         // receiver must fail gracefully on them.
@@ -236,15 +298,172 @@ fn decode_ex(nibble: u8, r: &mut Reader<'_>, issues: &mut Vec<Issue>) -> ExAudio
                 format!("AudioPacketType {} is reserved", packet_type.0),
             ));
             ex.not_decoded = Some("reserved packet type");
+            r.take_rest();
         }
-        AudioPacketType::MULTITRACK => ex.not_decoded = Some("multitrack header not decoded"),
-        AudioPacketType::MOD_EX => ex.not_decoded = Some("ModEx header not decoded"),
+        AudioPacketType::MULTITRACK => {
+            let at = r.offset();
+            let Ok(b) = r.u8() else {
+                issues.push(Issue::new(at, "media.header-short", "audio multitrack header ends before its type byte"));
+                ex.not_decoded = Some("multitrack header cut short");
+                tag.ex = Some(ex);
+                return;
+            };
+            let (mt, inner) = (b >> 4, AudioPacketType(b & 0x0f));
+            ex.packet_type = inner;
+            ex.packet_type_name = inner.name();
+            ex.multitrack = Some(Multitrack {
+                multitrack_type: mt,
+                multitrack_type_name: multitrack_type_name(mt),
+                track_count: 0,
+            });
+            // E-RTMP v2 Multitrack: the packet type inside must not be Multitrack (nor ModEx).
+            if matches!(inner, AudioPacketType::MULTITRACK | AudioPacketType::MOD_EX) {
+                issues.push(Issue::new(
+                    at,
+                    "ertmp.multitrack-nested",
+                    format!(
+                        "an audio multitrack packet declares packet type {} ({}) for its tracks",
+                        inner.0,
+                        inner.name().unwrap_or("")
+                    ),
+                ));
+                ex.not_decoded = Some("nested multitrack");
+                r.take_rest();
+            } else if inner.name().is_none() {
+                issues.push(Issue::new(
+                    at,
+                    "media.audio-packet-type-unknown",
+                    format!("AudioPacketType {} is reserved", inner.0),
+                ));
+                ex.not_decoded = Some("reserved packet type");
+                r.take_rest();
+            } else if multitrack_type_name(mt).is_none() {
+                issues.push(Issue::new(
+                    at,
+                    "ertmp.multitrack-type-unknown",
+                    format!("AvMultitrackType {mt} is not defined (0-2)"),
+                ));
+                ex.not_decoded = Some("unknown multitrack type");
+                r.take_rest();
+            } else {
+                let shared = if mt != 2 { read_fourcc(r, "audio", &FourCc::AUDIO, issues) } else { None };
+                ex.fourcc = shared;
+                if mt == 2 || shared.is_some() {
+                    let mut tracks = Vec::new();
+                    let count = split_tracks(r, mt, shared, &FourCc::AUDIO, "audio", issues, |f, issues| {
+                        let t = decode_track(inner, f.fourcc, Some(f.track_id), f.data, issues);
+                        if tracks.len() < MAX_TRACKS {
+                            tracks.push(t);
+                        }
+                    });
+                    ex.tracks = tracks;
+                    if let Some(m) = ex.multitrack.as_mut() {
+                        m.track_count = count;
+                    }
+                }
+            }
+        }
         _ => {
             // E-RTMP v2 Enhanced Audio: a FourCC naming the codec follows the packet type.
             ex.fourcc = read_fourcc(r, "audio", &FourCc::AUDIO, issues);
+            if ex.fourcc.is_some() {
+                let at = r.offset();
+                let t = decode_track(packet_type, ex.fourcc, None, Reader::new(r.take_rest(), at), issues);
+                tag.config = t.config;
+                tag.multichannel = t.multichannel;
+            }
         }
     }
-    ex
+    tag.ex = Some(ex);
+}
+
+/// The payload of one audio track (or of a single-track message).
+fn decode_track(
+    pt: AudioPacketType,
+    fourcc: Option<FourCc>,
+    track_id: Option<u8>,
+    mut r: Reader<'_>,
+    issues: &mut Vec<Issue>,
+) -> Track {
+    let mut t = Track::new(track_id, fourcc, pt.0, pt.name(), r.remaining());
+    let Some(fc) = fourcc else {
+        r.take_rest();
+        return t;
+    };
+    match pt {
+        AudioPacketType::SEQUENCE_START => {
+            let at = r.offset();
+            // E-RTMP v2 Enhanced Audio: mp4a carries an AudioSpecificConfig, fLaC "fLaC" and
+            // STREAMINFO, Opus its ID header (or nothing).
+            t.config = config::decode_for(fc, r.take_rest(), at, issues);
+        }
+        AudioPacketType::MULTICHANNEL_CONFIG => t.multichannel = multichannel(&mut r, issues),
+        _ => {
+            r.take_rest();
+        }
+    }
+    t
+}
+
+/// E-RTMP v2 Enhanced Audio MultichannelConfig: channel order (0 unspecified, 1 native, 2
+/// custom), channel count, then a UI32 channel mask (native) or one speaker byte per channel
+/// (custom); nothing else.
+fn multichannel(r: &mut Reader<'_>, issues: &mut Vec<Issue>) -> Option<MultichannelConfig> {
+    const RULE: &str = "ertmp.multichannel-config-invalid";
+    let at = r.offset();
+    let (Ok(order), Ok(count)) = (r.u8(), r.u8()) else {
+        issues.push(Issue::new(at, RULE, "MultichannelConfig ends before its channel order and count"));
+        r.take_rest();
+        return None;
+    };
+    let mut c =
+        MultichannelConfig { channel_order: order, channel_count: count, channel_mask: None, channel_mapping: None };
+    match order {
+        0 => {}
+        1 => match r.u32_be() {
+            Ok(m) => c.channel_mask = Some(m),
+            Err(_) => {
+                issues.push(Issue::new(
+                    r.offset(),
+                    RULE,
+                    format!("native channel order needs a 4-byte channel mask, {} bytes remain", r.remaining()),
+                ));
+                r.take_rest();
+                return Some(c);
+            }
+        },
+        2 => match r.take(usize::from(count)) {
+            Ok(map) => {
+                if let Some((i, v)) = map.iter().enumerate().find(|(_, v)| !matches!(**v, 0..=23 | 0xfe | 0xff)) {
+                    issues.push(Issue::new(
+                        at + 2 + i as u64,
+                        RULE,
+                        format!("speaker {v} for channel {i} is not defined (0-23, 0xFE unused, 0xFF unknown)"),
+                    ));
+                }
+                c.channel_mapping = Some(map.to_vec());
+            }
+            Err(_) => {
+                issues.push(Issue::new(
+                    r.offset(),
+                    RULE,
+                    format!("custom channel order needs {count} mapping bytes, {} remain", r.remaining()),
+                ));
+                r.take_rest();
+                return Some(c);
+            }
+        },
+        o => {
+            issues.push(Issue::new(at, RULE, format!("channel order {o} is not defined (0-2)")));
+            r.take_rest();
+            return Some(c);
+        }
+    }
+    if !r.is_empty() {
+        issues.push(Issue::new(r.offset(), RULE, format!("{} bytes follow the MultichannelConfig", r.remaining())));
+        r.take_rest();
+    }
+    Some(c)
 }
 
 /// Reads a FourCC and checks it against `known`; shared with the video decoder.
@@ -296,6 +515,14 @@ mod tests {
                 sound_type: Some(SoundType::Stereo),
                 aac_packet_type: Some(AacPacketType::SEQUENCE_HEADER),
                 ex: None,
+                config: Some(CodecConfig::Aac(config::AacConfig {
+                    object_type: 2,
+                    sampling_frequency_index: 4,
+                    sampling_frequency: 44100,
+                    channel_configuration: 2,
+                    size: 2,
+                })),
+                multichannel: None,
                 size: 4,
             }
         );
@@ -331,8 +558,8 @@ mod tests {
             (b"\x91Opus\xfc", 1, Some(FourCc::OPUS), None),
             (b"\x92fLaC", 2, Some(FourCc::FLAC), None),
             (b"\x94ac-3\x00\x02", 4, Some(FourCc::AC3), None),
-            (b"\x95\x01ec-3", 5, None, Some("multitrack header not decoded")),
-            (b"\x97\x02\x00\x00\x00\x01.mp3", 7, None, Some("ModEx header not decoded")),
+            (b"\x95\x01ec-3\x00\x0b\x77", 1, Some(FourCc::EAC3), None),
+            (b"\x97\x02\x00\x00\x00\x01.mp3", 1, Some(FourCc::MP3), None),
         ];
         for (bytes, pt, fourcc, nd) in table {
             let (tag, issues) = decode_audio(bytes, BASE);

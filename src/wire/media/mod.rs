@@ -1,17 +1,51 @@
 //! Audio and video message headers (RTMP message types 8 and 9): the FLV AUDIODATA/VIDEODATA
 //! tag header of FLV v10.1 Annex E.4.2–E.4.3, and the Enhanced RTMP (v2) extended headers.
 //!
-//! Only headers are decoded; the summaries never hold payload bytes. Codec configuration
-//! records, multitrack and ModEx bodies are left for later layers.
+//! Headers, codec configuration records, NAL unit framing, E-RTMP multitrack and ModEx are
+//! decoded; the summaries never hold payload bytes.
 
+pub mod aggregate;
 pub mod audio;
+pub mod bits;
+pub mod config;
+pub mod encode;
+
+pub mod ex;
+pub mod nal;
 pub mod video;
 
 pub use audio::{decode_audio, AacPacketType, AudioPacketType, AudioTag, ExAudioHeader, SoundFormat, SoundType};
-pub use video::{decode_video, AvcPacketType, CodecId, ExVideoHeader, FrameType, VideoPacketType, VideoTag};
+
+pub use video::{
+    decode_video, decode_video_in, AvcPacketType, CodecId, ExVideoHeader, FrameType, VideoPacketType, VideoTag,
+};
 
 use serde::{Serialize, Serializer};
 use std::fmt;
+
+/// What the sequence headers of one message stream (one direction) declared, for the messages
+/// that follow: the NAL unit length size per (track, codec). At most [`MediaContext::MAX`]
+/// entries are kept.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct MediaContext {
+    nal_sizes: Vec<((Option<u8>, FourCc), u8)>,
+}
+
+impl MediaContext {
+    pub const MAX: usize = 64;
+
+    pub fn nal_length_size(&self, track: Option<u8>, fourcc: FourCc) -> Option<u8> {
+        self.nal_sizes.iter().find(|(k, _)| *k == (track, fourcc)).map(|(_, v)| *v)
+    }
+
+    pub fn set_nal_length_size(&mut self, track: Option<u8>, fourcc: FourCc, size: u8) {
+        if let Some((_, v)) = self.nal_sizes.iter_mut().find(|(k, _)| *k == (track, fourcc)) {
+            *v = size;
+        } else if self.nal_sizes.len() < Self::MAX {
+            self.nal_sizes.push(((track, fourcc), size));
+        }
+    }
+}
 
 /// A four-character code (E-RTMP codec identifier), kept as the four bytes received.
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]
@@ -67,3 +101,6 @@ impl Serialize for FourCc {
         s.serialize_str(&self.text())
     }
 }
+
+#[cfg(test)]
+mod tests;

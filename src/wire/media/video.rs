@@ -2,7 +2,11 @@
 //! E-RTMP v2 ExVideoTagHeader signalled by bit 7 of byte 0.
 
 use super::audio::read_fourcc;
-use super::FourCc;
+use super::config::{self, CodecConfig};
+use super::ex::{multitrack_type_name, read_mod_ex, split_tracks, ModEx, Multitrack, Track, MAX_MOD_EX, MAX_TRACKS};
+use super::nal::{self, NalCodec, NalSummary};
+use super::{FourCc, MediaContext};
+use crate::wire::amf::{amf0, AmfLimits, AmfValue};
 use crate::wire::{Issue, Reader};
 use serde::Serialize;
 
@@ -120,10 +124,21 @@ impl VideoPacketType {
 /// The E-RTMP extended video header.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ExVideoHeader {
+    /// The packet type of the payload: the one in byte 0, or the one a ModEx wrapper or the
+    /// multitrack header names.
     pub packet_type: VideoPacketType,
     pub packet_type_name: Option<&'static str>,
+    /// The codec of a single-track message, or the codec shared by all tracks.
     pub fourcc: Option<FourCc>,
-    /// Set when the rest of the header was not decoded (multitrack, ModEx), with the reason.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub mod_ex: Vec<ModEx>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub timestamp_offset_nano: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub multitrack: Option<Multitrack>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub tracks: Vec<Track>,
+    /// Set when the rest of the message was not decoded, with the reason.
     pub not_decoded: Option<&'static str>,
 }
 
@@ -141,6 +156,15 @@ pub struct VideoTag {
     pub ex: Option<ExVideoHeader>,
     /// Video command byte of a command frame (0 start of seek, 1 end of seek).
     pub command: Option<u8>,
+    /// Decoder configuration of a sequence header / single-track sequence start.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub config: Option<CodecConfig>,
+    /// NAL units of AVC/HEVC coded frames (single track).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub nalus: Option<NalSummary>,
+    /// Names of the pairs of a single-track Metadata packet.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub metadata: Option<Vec<String>>,
     /// Message body length in bytes.
     pub size: usize,
 }
@@ -156,6 +180,9 @@ impl VideoTag {
             composition_time: None,
             ex: None,
             command: None,
+            config: None,
+            nalus: None,
+            metadata: None,
             size,
         }
     }
@@ -187,8 +214,15 @@ impl VideoTag {
     }
 }
 
-/// Decodes the header of a video message body whose first byte sits at absolute offset `base`.
+/// Decodes a video message body whose first byte sits at absolute offset `base`, with no
+/// earlier sequence header known (NAL unit lengths are assumed to be 4 bytes).
 pub fn decode_video(payload: &[u8], base: u64) -> (VideoTag, Vec<Issue>) {
+    decode_video_in(payload, base, &mut MediaContext::default())
+}
+
+/// Decodes a video message body; `ctx` carries what earlier sequence headers of the same
+/// stream declared (NAL unit length sizes) and learns from this one.
+pub fn decode_video_in(payload: &[u8], base: u64, ctx: &mut MediaContext) -> (VideoTag, Vec<Issue>) {
     let mut issues = Vec::new();
     let mut tag = VideoTag::empty(payload.len());
     let mut r = Reader::new(payload, base);
@@ -215,14 +249,20 @@ pub fn decode_video(payload: &[u8], base: u64) -> (VideoTag, Vec<Issue>) {
         ));
     }
     if is_ex {
-        decode_ex(&mut tag, b0 & 0x0f, &mut r, &mut issues);
+        decode_ex(&mut tag, b0 & 0x0f, &mut r, &mut issues, ctx);
     } else {
-        decode_legacy(&mut tag, CodecId(b0 & 0x0f), &mut r, &mut issues);
+        decode_legacy(&mut tag, CodecId(b0 & 0x0f), &mut r, &mut issues, ctx);
     }
     (tag, issues)
 }
 
-fn decode_legacy(tag: &mut VideoTag, codec: CodecId, r: &mut Reader<'_>, issues: &mut Vec<Issue>) {
+fn decode_legacy(
+    tag: &mut VideoTag,
+    codec: CodecId,
+    r: &mut Reader<'_>,
+    issues: &mut Vec<Issue>,
+    ctx: &mut MediaContext,
+) {
     let base = r.offset() - 1;
     tag.codec_id = Some(codec);
     tag.codec_name = codec.name();
@@ -285,9 +325,45 @@ fn decode_legacy(tag: &mut VideoTag, codec: CodecId, r: &mut Reader<'_>, issues:
                 format!("composition time is {cts} ms on a {}; it must be 0", pt.name().unwrap_or("")),
             ));
         }
+        if !is_command {
+            legacy_payload(tag, codec, pt, base, r, issues, ctx);
+        }
     }
     if is_command {
         command_byte(tag, r, issues);
+    }
+}
+
+/// FLV v10.1 §E.4.3.2: an AVC sequence header is an AVCDecoderConfigurationRecord and NALU
+/// packets are NAL units prefixed with its length size; codec id 12 carries HEVC the same way.
+fn legacy_payload(
+    tag: &mut VideoTag,
+    codec: CodecId,
+    pt: AvcPacketType,
+    tag_at: u64,
+    r: &mut Reader<'_>,
+    issues: &mut Vec<Issue>,
+    ctx: &mut MediaContext,
+) {
+    let (fourcc, nal_codec) =
+        if codec == CodecId::AVC { (FourCc::AVC1, NalCodec::Avc) } else { (FourCc::HVC1, NalCodec::Hevc) };
+    let at = r.offset();
+    let data = r.take_rest();
+    match pt {
+        AvcPacketType::SEQUENCE_HEADER => {
+            tag.config = config::decode_for(fourcc, data, at, issues);
+            if let Some(n) = tag.config.as_ref().and_then(CodecConfig::nal_length_size) {
+                ctx.set_nal_length_size(None, fourcc, n);
+            }
+        }
+        AvcPacketType::NALU => {
+            let size = ctx.nal_length_size(None, fourcc);
+            let from = if size.is_some() { "sequence-header" } else { "assumed" };
+            let n = nal::walk(data, at, nal_codec, size.unwrap_or(4), from, issues);
+            keyframe_check(tag.frame_type.unwrap_or(FrameType(0)), &n, tag_at, issues);
+            tag.nalus = Some(n);
+        }
+        _ => {}
     }
 }
 
@@ -317,10 +393,37 @@ fn command_byte(tag: &mut VideoTag, r: &mut Reader<'_>, issues: &mut Vec<Issue>)
     }
 }
 
-fn decode_ex(tag: &mut VideoTag, nibble: u8, r: &mut Reader<'_>, issues: &mut Vec<Issue>) {
+fn decode_ex(tag: &mut VideoTag, nibble: u8, r: &mut Reader<'_>, issues: &mut Vec<Issue>, ctx: &mut MediaContext) {
     let base = r.offset() - 1;
-    let packet_type = VideoPacketType(nibble);
-    let mut ex = ExVideoHeader { packet_type, packet_type_name: packet_type.name(), fourcc: None, not_decoded: None };
+    let mut packet_type = VideoPacketType(nibble);
+    let mut ex = ExVideoHeader {
+        packet_type,
+        packet_type_name: packet_type.name(),
+        fourcc: None,
+        mod_ex: Vec::new(),
+        timestamp_offset_nano: None,
+        multitrack: None,
+        tracks: Vec::new(),
+        not_decoded: None,
+    };
+    // E-RTMP v2 Enhanced Video: ModEx wrappers come first and name the next packet type.
+    while packet_type == VideoPacketType::MOD_EX {
+        let Some((m, next)) = read_mod_ex(r, "video", issues) else {
+            ex.not_decoded = Some("ModEx cut short");
+            tag.ex = Some(ex);
+            return;
+        };
+        if let Some(ns) = m.timestamp_offset_nano {
+            ex.timestamp_offset_nano = Some(ns);
+        }
+        if ex.mod_ex.len() < MAX_MOD_EX {
+            ex.mod_ex.push(m);
+        }
+        packet_type = VideoPacketType(next);
+    }
+    ex.packet_type = packet_type;
+    ex.packet_type_name = packet_type.name();
+    let frame_type = tag.frame_type.unwrap_or(FrameType(0));
     match packet_type {
         // E-RTMP v2 Enhanced Video: packet types 8-15 are reserved; receivers fail gracefully.
         VideoPacketType(8..) => {
@@ -330,34 +433,252 @@ fn decode_ex(tag: &mut VideoTag, nibble: u8, r: &mut Reader<'_>, issues: &mut Ve
                 format!("VideoPacketType {} is reserved", packet_type.0),
             ));
             ex.not_decoded = Some("reserved packet type");
+            r.take_rest();
         }
-        VideoPacketType::MOD_EX => ex.not_decoded = Some("ModEx header not decoded"),
         // E-RTMP v2 Enhanced Video: a Command frame (other than a Metadata packet) carries one
         // command byte and no FourCC or video.
-        _ if tag.frame_type == Some(FrameType::COMMAND) && packet_type != VideoPacketType::METADATA => {
+        _ if frame_type == FrameType::COMMAND && packet_type != VideoPacketType::METADATA => {
             command_byte(tag, r, issues);
         }
-        VideoPacketType::MULTITRACK => ex.not_decoded = Some("multitrack header not decoded"),
+        VideoPacketType::MULTITRACK => {
+            let at = r.offset();
+            let Ok(b) = r.u8() else {
+                issues.push(Issue::new(at, "media.header-short", "video multitrack header ends before its type byte"));
+                ex.not_decoded = Some("multitrack header cut short");
+                tag.ex = Some(ex);
+                return;
+            };
+            let (mt, inner) = (b >> 4, VideoPacketType(b & 0x0f));
+            ex.packet_type = inner;
+            ex.packet_type_name = inner.name();
+            ex.multitrack = Some(Multitrack {
+                multitrack_type: mt,
+                multitrack_type_name: multitrack_type_name(mt),
+                track_count: 0,
+            });
+            // E-RTMP v2 Multitrack: the packet type inside must not be Multitrack (nor ModEx,
+            // which only wraps the whole message).
+            if matches!(inner, VideoPacketType::MULTITRACK | VideoPacketType::MOD_EX) {
+                issues.push(Issue::new(
+                    at,
+                    "ertmp.multitrack-nested",
+                    format!(
+                        "a video multitrack packet declares packet type {} ({}) for its tracks",
+                        inner.0,
+                        inner.name().unwrap_or("")
+                    ),
+                ));
+                ex.not_decoded = Some("nested multitrack");
+                r.take_rest();
+            } else if inner.name().is_none() {
+                issues.push(Issue::new(
+                    at,
+                    "media.video-packet-type-unknown",
+                    format!("VideoPacketType {} is reserved", inner.0),
+                ));
+                ex.not_decoded = Some("reserved packet type");
+                r.take_rest();
+            } else if multitrack_type_name(mt).is_none() {
+                issues.push(Issue::new(
+                    at,
+                    "ertmp.multitrack-type-unknown",
+                    format!("AvMultitrackType {mt} is not defined (0-2)"),
+                ));
+                ex.not_decoded = Some("unknown multitrack type");
+                r.take_rest();
+            } else {
+                let shared = if mt != 2 { read_fourcc(r, "video", &FourCc::VIDEO, issues) } else { None };
+                ex.fourcc = shared;
+                if mt == 2 || shared.is_some() {
+                    let mut tracks = Vec::new();
+                    let count = split_tracks(r, mt, shared, &FourCc::VIDEO, "video", issues, |f, issues| {
+                        let t = decode_track(inner, f.fourcc, Some(f.track_id), f.data, frame_type, base, issues, ctx);
+                        if tracks.len() < MAX_TRACKS {
+                            tracks.push(t);
+                        }
+                    });
+                    ex.tracks = tracks;
+                    if let Some(m) = ex.multitrack.as_mut() {
+                        m.track_count = count;
+                    }
+                }
+            }
+        }
         _ => {
             // E-RTMP v2 Enhanced Video: a FourCC naming the codec follows the packet type.
             ex.fourcc = read_fourcc(r, "video", &FourCc::VIDEO, issues);
-            // E-RTMP v2 Enhanced Video: CodedFrames for avc1, hvc1 and vvc1 carry a signed
-            // 24-bit composition time before the data; other codecs and CodedFramesX do not.
-            let cts_codec = matches!(ex.fourcc, Some(FourCc::AVC1 | FourCc::HVC1 | FourCc::VVC1));
-            if packet_type == VideoPacketType::CODED_FRAMES && cts_codec {
+            if ex.fourcc.is_some() {
                 let at = r.offset();
-                match r.i24_be() {
-                    Ok(cts) => tag.composition_time = Some(cts),
-                    Err(_) => issues.push(Issue::new(
-                        at,
-                        "media.header-short",
-                        "coded frames end before their 3-byte composition time",
-                    )),
-                }
+                let data = Reader::new(r.take_rest(), at);
+                let t = decode_track(packet_type, ex.fourcc, None, data, frame_type, base, issues, ctx);
+                tag.composition_time = t.composition_time;
+                tag.config = t.config;
+                tag.nalus = t.nalus;
+                tag.metadata = t.metadata;
             }
         }
     }
     tag.ex = Some(ex);
+}
+
+fn nal_codec(fourcc: Option<FourCc>) -> Option<NalCodec> {
+    match fourcc {
+        Some(FourCc::AVC1) => Some(NalCodec::Avc),
+        Some(FourCc::HVC1) => Some(NalCodec::Hevc),
+        _ => None,
+    }
+}
+
+/// The payload of one track (or of a single-track message) after its FourCC / track fields.
+#[allow(clippy::too_many_arguments)]
+fn decode_track(
+    pt: VideoPacketType,
+    fourcc: Option<FourCc>,
+    track_id: Option<u8>,
+    mut r: Reader<'_>,
+    frame_type: FrameType,
+    tag_at: u64,
+    issues: &mut Vec<Issue>,
+    ctx: &mut MediaContext,
+) -> Track {
+    let mut t = Track::new(track_id, fourcc, pt.0, pt.name(), r.remaining());
+    let Some(fc) = fourcc else {
+        r.take_rest();
+        return t;
+    };
+    match pt {
+        VideoPacketType::SEQUENCE_START => {
+            let at = r.offset();
+            let bytes = r.take_rest();
+            // E-RTMP v1/v2 Enhanced Video: SequenceStart carries the codec's configuration record.
+            t.config = config::decode_for(fc, bytes, at, issues);
+            if let Some(n) = t.config.as_ref().and_then(CodecConfig::nal_length_size) {
+                ctx.set_nal_length_size(track_id, fc, n);
+            }
+        }
+        VideoPacketType::MPEG2TS_SEQUENCE_START => {
+            // E-RTMP v1 Enhanced Video: MPEG2TSSequenceStart carries an AV1 video descriptor and
+            // is defined for av01 only.
+            if fc != FourCc::AV01 {
+                issues.push(Issue::new(
+                    tag_at,
+                    "ertmp.mpeg2ts-sequence-start-not-av1",
+                    format!("MPEG2TSSequenceStart is defined for av01 only, not {fc}"),
+                ));
+            }
+            r.take_rest();
+        }
+        VideoPacketType::CODED_FRAMES | VideoPacketType::CODED_FRAMES_X => {
+            let cts_codec = matches!(fc, FourCc::AVC1 | FourCc::HVC1 | FourCc::VVC1);
+            let mut at = r.offset();
+            let mut data = r.take_rest();
+            let codec = nal_codec(fourcc);
+            let size = ctx.nal_length_size(track_id, fc);
+            let len = size.unwrap_or(4);
+            // E-RTMP v2 Enhanced Video: CodedFrames of avc1, hvc1 and vvc1 carry a SI24
+            // composition time before the data; CodedFramesX never does. A payload that only
+            // walks as NAL units with the 3 bytes counted the other way shows the mismatch.
+            if pt == VideoPacketType::CODED_FRAMES && cts_codec {
+                if data.len() < 3 {
+                    issues.push(Issue::new(
+                        at,
+                        "media.header-short",
+                        "coded frames end before their 3-byte composition time",
+                    ));
+                    t.size = 0;
+                    return t;
+                }
+                let whole = data;
+                if codec.is_some() && !nal::walks_cleanly(&whole[3..], len) && nal::walks_cleanly(whole, len) {
+                    issues.push(Issue::new(
+                        at,
+                        "ertmp.composition-time-mismatch",
+                        format!("{fc} CodedFrames walk as NAL units only without the composition time it must carry"),
+                    ));
+                } else {
+                    t.composition_time =
+                        Some(((u32::from_be_bytes([0, whole[0], whole[1], whole[2]]) << 8) as i32) >> 8);
+                    data = &whole[3..];
+                    at += 3;
+                }
+            } else if pt == VideoPacketType::CODED_FRAMES_X
+                && codec.is_some()
+                && data.len() > 3
+                && !nal::walks_cleanly(data, len)
+                && nal::walks_cleanly(&data[3..], len)
+            {
+                issues.push(Issue::new(at, "ertmp.composition-time-mismatch", format!("{fc} CodedFramesX walk as NAL units only after skipping 3 bytes, as if a composition time were present")));
+                data = &data[3..];
+                at += 3;
+            }
+            t.size = data.len();
+            if let Some(codec) = codec {
+                let from = if size.is_some() { "sequence-start" } else { "assumed" };
+                let n = nal::walk(data, at, codec, len, from, issues);
+                keyframe_check(frame_type, &n, tag_at, issues);
+                t.nalus = Some(n);
+            }
+        }
+        VideoPacketType::METADATA => {
+            // E-RTMP v1/v2 Metadata Frame: AMF0 name/value pairs; "colorInfo" (an object) is the
+            // only pair defined.
+            let at = r.offset();
+            let decoded = amf0::decode_body(r.take_rest(), at, &AmfLimits::default());
+            issues.extend(decoded.issues);
+            let mut names = Vec::new();
+            let mut vals = decoded.values.iter();
+            while let Some(v) = vals.next() {
+                let name = v.as_str().map(str::to_string).unwrap_or_else(|| "(not a string)".into());
+                let value = vals.next();
+                if name == "colorInfo" && !matches!(value, Some(AmfValue::Object(_) | AmfValue::Undefined)) {
+                    issues.push(Issue::new(
+                        at,
+                        "ertmp.metadata-invalid",
+                        "colorInfo is not followed by an object (or undefined)",
+                    ));
+                } else if name != "colorInfo" {
+                    issues.push(Issue::new(
+                        at,
+                        "ertmp.metadata-invalid",
+                        format!("video metadata pair \"{name}\" is not defined (only colorInfo is)"),
+                    ));
+                }
+                if names.len() < 16 {
+                    names.push(name);
+                }
+            }
+            t.metadata = Some(names);
+        }
+        _ => {
+            r.take_rest();
+        }
+    }
+    t
+}
+
+/// FLV v10.1 §E.4.3.1 (derived): key frames carry an IDR / IRAP unit and inter frames do not.
+fn keyframe_check(frame_type: FrameType, n: &NalSummary, tag_at: u64, issues: &mut Vec<Issue>) {
+    if !n.complete {
+        return;
+    }
+    if n.count == 0 {
+        issues.push(Issue::new(tag_at, "media.coded-frame-empty", "a coded-frames packet carries no NAL unit"));
+        return;
+    }
+    if frame_type == FrameType::KEY && !n.random_access {
+        issues.push(Issue::new(
+            tag_at,
+            "media.keyframe-without-idr",
+            format!("frame type is key but none of its {} NAL units is an IDR / IRAP picture", n.count),
+        ));
+    }
+    if frame_type == FrameType::INTER && n.random_access {
+        issues.push(Issue::new(
+            tag_at,
+            "media.idr-in-inter-frame",
+            "frame type is inter but it carries an IDR / IRAP picture",
+        ));
+    }
 }
 
 #[cfg(test)]
@@ -365,6 +686,7 @@ mod tests {
     use super::*;
 
     const BASE: u64 = 2_000;
+    const AVCC_BASELINE: &[u8] = include_bytes!("../../../tests/fixtures/media/avcC-baseline.bin");
 
     type RejectRow = (&'static str, &'static [u8], Vec<(&'static str, u64)>);
 
@@ -382,16 +704,17 @@ mod tests {
 
     #[test]
     fn accepts_legacy_headers() {
+        let seq = [&[0x17, 0, 0, 0, 0][..], AVCC_BASELINE].concat();
         let table: [(&str, &[u8], Summary); 8] = [
-            ("accepts_avc_sequence_header", &[0x17, 0, 0, 0, 0, 1, 0x64], (Some(1), Some(7), Some(0), Some(0), None)),
+            ("accepts_avc_sequence_header", &seq, (Some(1), Some(7), Some(0), Some(0), None)),
             (
                 "accepts_avc_keyframe_cts",
-                &[0x17, 1, 0, 0, 0x50, 0, 0, 0, 1],
+                &[0x17, 1, 0, 0, 0x50, 0, 0, 0, 1, 0x65],
                 (Some(1), Some(7), Some(1), Some(80), None),
             ),
             (
                 "accepts_avc_inter_negative_cts",
-                &[0x27, 1, 0xff, 0xff, 0xd8, 0],
+                &[0x27, 1, 0xff, 0xff, 0xd8, 0, 0, 0, 1, 0x41],
                 (Some(2), Some(7), Some(1), Some(-40), None),
             ),
             ("accepts_avc_end_of_sequence", &[0x17, 2, 0, 0, 0], (Some(1), Some(7), Some(2), Some(0), None)),
@@ -420,30 +743,54 @@ mod tests {
     fn accepts_ex_headers() {
         type Row = (&'static str, &'static [u8], u8, u8, Option<FourCc>, Option<i32>, Option<&'static str>);
         let table: [Row; 9] = [
-            ("accepts_hvc1_sequence_start", b"\x90hvc1\x01", 1, 0, Some(FourCc::HVC1), None, None),
-            ("accepts_hvc1_coded_frames_cts", b"\x91hvc1\x00\x00\x28\x00", 1, 1, Some(FourCc::HVC1), Some(40), None),
-            ("accepts_avc1_coded_frames_x", b"\xa3avc1\x00\x00", 2, 3, Some(FourCc::AVC1), None, None),
+            (
+                "accepts_vp09_sequence_start",
+                b"\x90vp09\x00\x0a\x82\x02\x02\x02\x00\x00",
+                1,
+                0,
+                Some(FourCc::VP09),
+                None,
+                None,
+            ),
+            (
+                "accepts_hvc1_coded_frames_cts",
+                b"\xa1hvc1\x00\x00\x28\x00\x00\x00\x02\x02\x01",
+                2,
+                1,
+                Some(FourCc::HVC1),
+                Some(40),
+                None,
+            ),
+            ("accepts_avc1_coded_frames_x", b"\xa3avc1\x00\x00\x00\x01\x41", 2, 3, Some(FourCc::AVC1), None, None),
             ("accepts_av01_coded_frames_no_cts", b"\x91av01\x12\x00", 1, 1, Some(FourCc::AV01), None, None),
             ("accepts_vp09_sequence_end", b"\x92vp09", 1, 2, Some(FourCc::VP09), None, None),
             ("accepts_vvc1_coded_frames", b"\xa1vvc1\xff\xff\xff", 2, 1, Some(FourCc::VVC1), Some(-1), None),
-            ("accepts_metadata_command_frame_type", b"\xd4av01\x02", 5, 4, Some(FourCc::AV01), None, None),
             (
-                "accepts_multitrack_not_decoded",
-                b"\x96\x01hvc1",
-                1,
-                6,
+                "accepts_metadata_command_frame_type",
+                b"\xd4av01\x02\x00\x09colorInfo\x03\x00\x00\x09",
+                5,
+                4,
+                Some(FourCc::AV01),
                 None,
                 None,
-                Some("multitrack header not decoded"),
             ),
             (
-                "accepts_modex_not_decoded",
-                b"\x97\x02\x00\x00\x01\x01",
+                "accepts_multitrack_one_track",
+                b"\xa6\x01hvc1\x00\x00\x00\x00\x00\x00\x00\x02\x02\x01",
+                2,
                 1,
-                7,
+                Some(FourCc::HVC1),
                 None,
                 None,
-                Some("ModEx header not decoded"),
+            ),
+            (
+                "accepts_modex_nano_offset",
+                b"\x97\x02\x00\x00\x01\x01av01\x12\x00",
+                1,
+                1,
+                Some(FourCc::AV01),
+                None,
+                None,
             ),
         ];
         for (name, bytes, ft, pt, fourcc, cts, nd) in table {
@@ -472,16 +819,20 @@ mod tests {
     fn rejects_table() {
         let table: [RejectRow; 18] = [
             ("rejects_empty_video", &[], vec![("media.header-short", BASE)]),
-            ("rejects_frame_type_0", &[0x07, 1, 0, 0, 0], vec![("media.frame-type-invalid", BASE)]),
+            ("rejects_frame_type_0", &[0x07, 2, 0, 0, 0], vec![("media.frame-type-invalid", BASE)]),
             ("rejects_frame_type_6", &[0x62, 0], vec![("media.frame-type-invalid", BASE)]),
-            ("rejects_ex_frame_type_7", b"\xf1avc1\x00\x00\x00", vec![("media.frame-type-invalid", BASE)]),
+            ("rejects_ex_frame_type_7", b"\xf2avc1", vec![("media.frame-type-invalid", BASE)]),
             ("rejects_codec_id_1", &[0x11, 0], vec![("media.codec-id-unknown", BASE)]),
             ("rejects_codec_id_9", &[0x19, 0], vec![("media.codec-id-unknown", BASE)]),
-            ("rejects_legacy_hevc", &[0x1c, 1, 0, 0, 0], vec![("media.legacy-hevc-codec-id", BASE)]),
+            ("rejects_legacy_hevc", &[0x2c, 2, 0, 0, 0], vec![("media.legacy-hevc-codec-id", BASE)]),
             ("rejects_legacy_av1", &[0x1d, 0], vec![("media.legacy-av1-codec-id", BASE)]),
             ("rejects_avc_short_header", &[0x17, 1, 0], vec![("media.header-short", BASE + 1)]),
             ("rejects_avc_packet_type_3", &[0x17, 3, 0, 0, 0], vec![("media.avc-packet-type", BASE + 1)]),
-            ("rejects_cts_on_sequence_header", &[0x17, 0, 0, 0, 1], vec![("media.composition-time-nonzero", BASE + 2)]),
+            (
+                "rejects_cts_on_sequence_header",
+                &[0x17, 0, 0, 0, 1],
+                vec![("media.composition-time-nonzero", BASE + 2), ("media.avc-config-invalid", BASE + 5)],
+            ),
             (
                 "rejects_cts_on_end_of_sequence",
                 &[0x17, 2, 0xff, 0xff, 0xff],

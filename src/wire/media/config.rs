@@ -1,0 +1,818 @@
+//! Codec configuration records carried by sequence headers / sequence starts, summarised
+//! (never kept as bytes): AAC AudioSpecificConfig, AVC/HEVC decoder configuration records with
+//! their first SPS, AV1 and VP8/VP9 configuration records, the Opus ID header and FLAC
+//! STREAMINFO.
+//!
+//! Every decoder takes the exact bytes of the record and the absolute offset of its first
+//! byte, and reports problems as issues; none allocates from a declared count.
+
+use super::bits::{unescape, BitReader, BitsExhausted};
+use super::FourCc;
+use crate::wire::{Issue, Reader};
+use serde::Serialize;
+
+/// A decoded codec configuration.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", rename_all = "kebab-case")]
+pub enum CodecConfig {
+    Aac(AacConfig),
+    Avc(AvcConfig),
+    Hevc(HevcConfig),
+    Av1(Av1Config),
+    Vp(VpConfig),
+    Opus(OpusHead),
+    Flac(FlacStreamInfo),
+}
+
+impl CodecConfig {
+    /// NAL unit length size in bytes (AVC and HEVC).
+    pub fn nal_length_size(&self) -> Option<u8> {
+        match self {
+            CodecConfig::Avc(c) => Some(c.length_size),
+            CodecConfig::Hevc(c) => Some(c.length_size),
+            _ => None,
+        }
+    }
+}
+
+/// ISO 14496-3 §1.6.2.1 AudioSpecificConfig (first fields).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct AacConfig {
+    pub object_type: u8,
+    pub sampling_frequency_index: u8,
+    pub sampling_frequency: u32,
+    pub channel_configuration: u8,
+    pub size: usize,
+}
+
+/// H.264 sequence parameter set summary (H.264 §7.3.2.1.1).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SpsSummary {
+    pub profile_idc: u8,
+    pub level_idc: u8,
+    pub chroma_format_idc: u32,
+    pub bit_depth_luma: u32,
+    pub bit_depth_chroma: u32,
+    pub frame_mbs_only: bool,
+    pub width: u32,
+    pub height: u32,
+}
+
+/// ISO 14496-15 §5.3.3.1 AVCDecoderConfigurationRecord.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct AvcConfig {
+    pub configuration_version: u8,
+    pub profile: u8,
+    pub profile_compatibility: u8,
+    pub level: u8,
+    pub length_size: u8,
+    pub sps_count: u8,
+    pub pps_count: u8,
+    /// Chroma format and bit depths of the high-profile extension, when present.
+    pub chroma_format: Option<u8>,
+    pub bit_depth_luma: Option<u8>,
+    pub bit_depth_chroma: Option<u8>,
+    pub sps: Option<SpsSummary>,
+}
+
+/// ISO 14496-15 §8.3.3.1 HEVCDecoderConfigurationRecord.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct HevcConfig {
+    pub configuration_version: u8,
+    pub general_profile_space: u8,
+    pub general_tier: u8,
+    pub general_profile_idc: u8,
+    pub general_level_idc: u8,
+    pub chroma_format: u8,
+    pub bit_depth_luma: u8,
+    pub bit_depth_chroma: u8,
+    pub length_size: u8,
+    pub arrays: u8,
+    pub nal_units: u32,
+    pub width: Option<u32>,
+    pub height: Option<u32>,
+}
+
+/// AV1-ISOBMFF §2.3.3 AV1CodecConfigurationRecord.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Av1Config {
+    pub version: u8,
+    pub seq_profile: u8,
+    pub seq_level_idx_0: u8,
+    pub tier: u8,
+    pub bit_depth: u8,
+    pub monochrome: bool,
+    pub chroma_subsampling_x: u8,
+    pub chroma_subsampling_y: u8,
+    pub chroma_sample_position: u8,
+    pub initial_presentation_delay: Option<u8>,
+    /// Bytes of configOBUs after the 4-byte header.
+    pub config_obus_size: usize,
+}
+
+/// VP Codec ISO Media File Format Binding §2.2 VPCodecConfigurationRecord.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct VpConfig {
+    /// The record came with the 4-byte version/flags of the vpcC box in front of it.
+    pub full_box: bool,
+    pub profile: u8,
+    pub level: u8,
+    pub bit_depth: u8,
+    pub chroma_subsampling: u8,
+    pub full_range: bool,
+    pub colour_primaries: u8,
+    pub transfer_characteristics: u8,
+    pub matrix_coefficients: u8,
+}
+
+/// RFC 7845 §5.1 Opus identification header.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct OpusHead {
+    pub version: u8,
+    pub channels: u8,
+    pub pre_skip: u16,
+    pub input_sample_rate: u32,
+    pub output_gain: i16,
+    pub mapping_family: u8,
+    pub streams: Option<u8>,
+    pub coupled_streams: Option<u8>,
+}
+
+/// FLAC format §STREAMINFO (after the "fLaC" signature).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FlacStreamInfo {
+    pub min_block_size: u16,
+    pub max_block_size: u16,
+    pub sample_rate: u32,
+    pub channels: u8,
+    pub bits_per_sample: u8,
+    pub total_samples: u64,
+    /// Metadata blocks after STREAMINFO.
+    pub other_blocks: u32,
+}
+
+/// Decodes the configuration a sequence start of `fourcc` carries.
+pub fn decode_for(fourcc: FourCc, bytes: &[u8], base: u64, issues: &mut Vec<Issue>) -> Option<CodecConfig> {
+    match fourcc {
+        FourCc::AVC1 => decode_avcc(bytes, base, issues).map(CodecConfig::Avc),
+        FourCc::HVC1 => decode_hvcc(bytes, base, issues).map(CodecConfig::Hevc),
+        FourCc::AV01 => decode_av1c(bytes, base, issues).map(CodecConfig::Av1),
+        FourCc::VP09 | FourCc::VP08 => decode_vpcc(bytes, base, issues).map(CodecConfig::Vp),
+        FourCc::MP4A => decode_asc(bytes, base, issues).map(CodecConfig::Aac),
+        FourCc::OPUS if bytes.is_empty() => None,
+        FourCc::OPUS => decode_opus_head(bytes, base, issues).map(CodecConfig::Opus),
+        FourCc::FLAC => decode_flac(bytes, base, issues).map(CodecConfig::Flac),
+        _ => None,
+    }
+}
+
+fn short(issues: &mut Vec<Issue>, rule: &'static str, at: u64, what: &str, need: usize, have: usize) {
+    issues.push(Issue::new(at, rule, format!("{what} needs {need} bytes here, {have} remain")));
+}
+
+/// Bytes after a complete record.
+fn trailing(issues: &mut Vec<Issue>, r: &Reader<'_>, what: &str) {
+    if !r.is_empty() {
+        issues.push(Issue::new(
+            r.offset(),
+            "media.config-trailing-bytes",
+            format!("{} bytes follow the end of the {what}", r.remaining()),
+        ));
+    }
+}
+
+const AAC_RATES: [u32; 13] = [96000, 88200, 64000, 48000, 44100, 32000, 24000, 22050, 16000, 12000, 11025, 8000, 7350];
+
+/// ISO 14496-3 §1.6.2.1 AudioSpecificConfig; FLV v10.1 §E.4.2.2 says the AAC sequence header
+/// is this structure, not an esds box nor an ADTS header.
+pub fn decode_asc(bytes: &[u8], base: u64, issues: &mut Vec<Issue>) -> Option<AacConfig> {
+    const RULE: &str = "media.aac-config-invalid";
+    if bytes.len() >= 2 && bytes[0] == 0xff && bytes[1] & 0xf0 == 0xf0 {
+        issues.push(Issue::new(
+            base,
+            "media.aac-config-esds",
+            "the AAC sequence header starts with an ADTS sync word instead of an AudioSpecificConfig",
+        ));
+        return None;
+    }
+    if bytes.len() >= 5 && bytes[..4] == [0, 0, 0, 0] && bytes[4] == 0x03 {
+        issues.push(Issue::new(
+            base,
+            "media.aac-config-esds",
+            "the AAC sequence header is an esds box payload (ES_Descriptor) instead of an AudioSpecificConfig",
+        ));
+        return None;
+    }
+    let mut b = BitReader::new(bytes);
+    let parsed = (|| -> Result<(u8, u8, u32, u8), BitsExhausted> {
+        let mut aot = b.bits(5)? as u8;
+        if aot == 31 {
+            aot = 32 + b.bits(6)? as u8;
+        }
+        let sfi = b.bits(4)? as u8;
+        let rate = if sfi == 15 { b.bits(24)? } else { AAC_RATES.get(usize::from(sfi)).copied().unwrap_or(0) };
+        let ch = b.bits(4)? as u8;
+        Ok((aot, sfi, rate, ch))
+    })();
+    let Ok((object_type, sfi, rate, ch)) = parsed else {
+        short(issues, RULE, base, "AudioSpecificConfig", 2, bytes.len());
+        return None;
+    };
+    if object_type == 0 {
+        issues.push(Issue::new(base, RULE, "AudioSpecificConfig audioObjectType is 0 (null object)"));
+    }
+    if matches!(sfi, 13 | 14) {
+        issues.push(Issue::new(base, RULE, format!("AudioSpecificConfig samplingFrequencyIndex {sfi} is reserved")));
+    }
+    if sfi == 15 && rate == 0 {
+        issues.push(Issue::new(base, RULE, "AudioSpecificConfig explicit sampling frequency is 0"));
+    }
+    Some(AacConfig {
+        object_type,
+        sampling_frequency_index: sfi,
+        sampling_frequency: rate,
+        channel_configuration: ch,
+        size: bytes.len(),
+    })
+}
+
+/// Reads `count` length-prefixed (UI16) NAL units, returning the first one.
+fn nal_list<'a>(
+    r: &mut Reader<'a>,
+    count: u32,
+    rule: &'static str,
+    what: &str,
+    issues: &mut Vec<Issue>,
+) -> Option<Option<(&'a [u8], u64)>> {
+    let mut first = None;
+    for i in 0..count {
+        let at = r.offset();
+        let Ok(len) = r.u16_be() else {
+            short(issues, rule, at, &format!("{what} {i} length"), 2, r.remaining());
+            return None;
+        };
+        let data_at = r.offset();
+        let Ok(nal) = r.take(usize::from(len)) else {
+            issues.push(Issue::new(at, rule, format!("{what} {i} declares {len} bytes, {} remain", r.remaining())));
+            return None;
+        };
+        if first.is_none() {
+            first = Some((nal, data_at));
+        }
+    }
+    Some(first)
+}
+
+/// ISO 14496-15 §5.3.3.1 AVCDecoderConfigurationRecord (FLV v10.1 §E.4.3.2).
+pub fn decode_avcc(bytes: &[u8], base: u64, issues: &mut Vec<Issue>) -> Option<AvcConfig> {
+    const RULE: &str = "media.avc-config-invalid";
+    let mut r = Reader::new(bytes, base);
+    let Ok(head) = r.take(6) else {
+        short(issues, RULE, base, "AVCDecoderConfigurationRecord header", 6, bytes.len());
+        return None;
+    };
+    let mut c = AvcConfig {
+        configuration_version: head[0],
+        profile: head[1],
+        profile_compatibility: head[2],
+        level: head[3],
+        length_size: (head[4] & 3) + 1,
+        sps_count: head[5] & 0x1f,
+        pps_count: 0,
+        chroma_format: None,
+        bit_depth_luma: None,
+        bit_depth_chroma: None,
+        sps: None,
+    };
+    if c.configuration_version != 1 {
+        issues.push(Issue::new(
+            base,
+            RULE,
+            format!("configurationVersion is {}; it must be 1", c.configuration_version),
+        ));
+    }
+    // ISO 14496-15 §5.3.3.1.2: lengthSizeMinusOne is 0, 1 or 3.
+    if c.length_size == 3 {
+        issues.push(Issue::new(
+            base + 4,
+            "media.avc-length-size-invalid",
+            "lengthSizeMinusOne is 2 (a 3-byte NAL length); only 0, 1 and 3 are allowed",
+        ));
+    }
+    if c.sps_count == 0 {
+        issues.push(Issue::new(
+            base + 5,
+            RULE,
+            "numOfSequenceParameterSets is 0; a configuration needs at least one SPS",
+        ));
+    }
+    let first = nal_list(&mut r, u32::from(c.sps_count), RULE, "SPS", issues)?;
+    let at = r.offset();
+    let Ok(pps) = r.u8() else {
+        short(issues, RULE, at, "numOfPictureParameterSets", 1, 0);
+        return Some(c);
+    };
+    c.pps_count = pps;
+    nal_list(&mut r, u32::from(pps), RULE, "PPS", issues)?;
+    if let Some((nal, at)) = first {
+        c.sps = decode_avc_sps(nal, at, issues);
+    }
+    // §5.3.3.1.2: profiles 100, 110, 122 and 144 carry chroma format, bit depths and SPS
+    // extensions; FLV writers often omit them, so their absence is accepted.
+    if matches!(c.profile, 100 | 110 | 122 | 144) && !r.is_empty() {
+        let at = r.offset();
+        let Ok(ext) = r.take(4.min(r.remaining())) else { return Some(c) };
+        if ext.len() < 4 {
+            short(issues, RULE, at, "high-profile extension", 4, ext.len());
+            return Some(c);
+        }
+        c.chroma_format = Some(ext[0] & 3);
+        c.bit_depth_luma = Some((ext[1] & 7) + 8);
+        c.bit_depth_chroma = Some((ext[2] & 7) + 8);
+        nal_list(&mut r, u32::from(ext[3]), RULE, "SPS extension", issues)?;
+    }
+    trailing(issues, &r, "AVCDecoderConfigurationRecord");
+    Some(c)
+}
+
+/// H.264 §7.3.2.1.1 seq_parameter_set_data, enough for the picture size.
+pub fn decode_avc_sps(nal: &[u8], at: u64, issues: &mut Vec<Issue>) -> Option<SpsSummary> {
+    const RULE: &str = "media.sps-invalid";
+    if nal.first().map(|b| b & 0x1f) != Some(7) {
+        issues.push(Issue::new(
+            at,
+            RULE,
+            format!("the first SPS entry is not an SPS NAL unit (header byte {:?})", nal.first()),
+        ));
+        return None;
+    }
+    let rbsp = unescape(&nal[1..]);
+    let mut b = BitReader::new(&rbsp);
+    match parse_avc_sps(&mut b) {
+        Ok(Ok(s)) => Some(s),
+        Ok(Err(msg)) => {
+            issues.push(Issue::new(at, RULE, msg));
+            None
+        }
+        Err(BitsExhausted) => {
+            issues.push(Issue::new(at, RULE, format!("the SPS ({} bytes) ends before its picture size", nal.len())));
+            None
+        }
+    }
+}
+
+fn parse_avc_sps(b: &mut BitReader<'_>) -> Result<Result<SpsSummary, String>, BitsExhausted> {
+    let profile_idc = b.bits(8)? as u8;
+    b.skip(8)?;
+    let level_idc = b.bits(8)? as u8;
+    let sps_id = b.ue()?;
+    if sps_id > 31 {
+        return Ok(Err(format!("seq_parameter_set_id is {sps_id}; at most 31")));
+    }
+    let (mut chroma, mut separate, mut depth_l, mut depth_c) = (1u32, false, 8u32, 8u32);
+    if matches!(profile_idc, 100 | 110 | 122 | 244 | 44 | 83 | 86 | 118 | 128 | 138 | 139 | 134 | 135) {
+        chroma = b.ue()?;
+        if chroma > 3 {
+            return Ok(Err(format!("chroma_format_idc is {chroma}; at most 3")));
+        }
+        if chroma == 3 {
+            separate = b.bit()?;
+        }
+        depth_l = b.ue()?.saturating_add(8);
+        depth_c = b.ue()?.saturating_add(8);
+        b.skip(1)?;
+        if b.bit()? {
+            for i in 0..if chroma == 3 { 12 } else { 8 } {
+                if b.bit()? {
+                    skip_scaling_list(b, if i < 6 { 16 } else { 64 })?;
+                }
+            }
+        }
+    }
+    b.ue()?; // log2_max_frame_num_minus4
+    match b.ue()? {
+        0 => {
+            b.ue()?;
+        }
+        1 => {
+            b.skip(1)?;
+            b.se()?;
+            b.se()?;
+            let n = b.ue()?;
+            if n > 255 {
+                return Ok(Err(format!("num_ref_frames_in_pic_order_cnt_cycle is {n}; at most 255")));
+            }
+            for _ in 0..n {
+                b.se()?;
+            }
+        }
+        2 => {}
+        t => return Ok(Err(format!("pic_order_cnt_type is {t}; at most 2"))),
+    }
+    b.ue()?; // max_num_ref_frames
+    b.skip(1)?;
+    let w_mbs = u64::from(b.ue()?) + 1;
+    let h_units = u64::from(b.ue()?) + 1;
+    let frame_mbs_only = b.bit()?;
+    if !frame_mbs_only {
+        b.skip(1)?;
+    }
+    b.skip(1)?;
+    let fmo = u64::from(frame_mbs_only);
+    let (mut cl, mut cr, mut ct, mut cb) = (0u64, 0u64, 0u64, 0u64);
+    if b.bit()? {
+        cl = b.ue()?.into();
+        cr = b.ue()?.into();
+        ct = b.ue()?.into();
+        cb = b.ue()?.into();
+    }
+    // H.264 §7.4.2.1.1: crop units depend on ChromaArrayType.
+    let (sub_w, sub_h) = match (chroma, separate) {
+        (0, _) | (3, true) => (1, 1),
+        (1, _) => (2, 2),
+        (2, _) => (2, 1),
+        _ => (1, 1),
+    };
+    let (unit_x, unit_y) = if chroma == 0 || separate { (1, 2 - fmo) } else { (sub_w, sub_h * (2 - fmo)) };
+    let full_w = w_mbs * 16;
+    let full_h = (2 - fmo) * h_units * 16;
+    let (crop_w, crop_h) = (unit_x * (cl + cr), unit_y * (ct + cb));
+    if crop_w >= full_w || crop_h >= full_h {
+        return Ok(Err(format!("frame cropping ({crop_w} x {crop_h}) removes the whole {full_w}x{full_h} picture")));
+    }
+    Ok(Ok(SpsSummary {
+        profile_idc,
+        level_idc,
+        chroma_format_idc: chroma,
+        bit_depth_luma: depth_l,
+        bit_depth_chroma: depth_c,
+        frame_mbs_only,
+        width: u32::try_from(full_w - crop_w).unwrap_or(u32::MAX),
+        height: u32::try_from(full_h - crop_h).unwrap_or(u32::MAX),
+    }))
+}
+
+/// H.264 §7.3.2.1.1.1 scaling_list(), read and dropped.
+fn skip_scaling_list(b: &mut BitReader<'_>, size: usize) -> Result<(), BitsExhausted> {
+    let (mut last, mut next) = (8i32, 8i32);
+    for _ in 0..size {
+        if next != 0 {
+            let delta = b.se()?;
+            next = (last + delta).rem_euclid(256);
+        }
+        if next != 0 {
+            last = next;
+        }
+    }
+    Ok(())
+}
+
+/// ISO 14496-15 §8.3.3.1 HEVCDecoderConfigurationRecord.
+pub fn decode_hvcc(bytes: &[u8], base: u64, issues: &mut Vec<Issue>) -> Option<HevcConfig> {
+    const RULE: &str = "media.hevc-config-invalid";
+    let mut r = Reader::new(bytes, base);
+    let Ok(h) = r.take(23) else {
+        short(issues, RULE, base, "HEVCDecoderConfigurationRecord header", 23, bytes.len());
+        return None;
+    };
+    let mut c = HevcConfig {
+        configuration_version: h[0],
+        general_profile_space: h[1] >> 6,
+        general_tier: (h[1] >> 5) & 1,
+        general_profile_idc: h[1] & 0x1f,
+        general_level_idc: h[12],
+        chroma_format: h[16] & 3,
+        bit_depth_luma: (h[17] & 7) + 8,
+        bit_depth_chroma: (h[18] & 7) + 8,
+        length_size: (h[21] & 3) + 1,
+        arrays: h[22],
+        nal_units: 0,
+        width: None,
+        height: None,
+    };
+    if c.configuration_version != 1 {
+        issues.push(Issue::new(
+            base,
+            RULE,
+            format!("configurationVersion is {}; it must be 1", c.configuration_version),
+        ));
+    }
+    if c.length_size == 3 {
+        issues.push(Issue::new(
+            base + 21,
+            "media.avc-length-size-invalid",
+            "lengthSizeMinusOne is 2 (a 3-byte NAL length); only 0, 1 and 3 are allowed",
+        ));
+    }
+    let mut sps = None;
+    for i in 0..c.arrays {
+        let at = r.offset();
+        let (Ok(t), Ok(n)) = (r.u8(), r.u16_be()) else {
+            short(
+                issues,
+                RULE,
+                at,
+                &format!("NAL array {i} header"),
+                3,
+                bytes.len().saturating_sub((at - base) as usize),
+            );
+            return Some(c);
+        };
+        c.nal_units += u32::from(n);
+        let first = nal_list(&mut r, u32::from(n), RULE, "NAL unit", issues)?;
+        if t & 0x3f == 33 && sps.is_none() {
+            sps = first;
+        }
+    }
+    trailing(issues, &r, "HEVCDecoderConfigurationRecord");
+    if let Some((nal, at)) = sps {
+        if let Some((w, hgt)) = hevc_sps_size(nal, at, issues) {
+            c.width = Some(w);
+            c.height = Some(hgt);
+        }
+    }
+    Some(c)
+}
+
+/// H.265 §7.3.2.2 seq_parameter_set_rbsp up to the conformance window.
+fn hevc_sps_size(nal: &[u8], at: u64, issues: &mut Vec<Issue>) -> Option<(u32, u32)> {
+    if nal.len() < 2 {
+        issues.push(Issue::new(at, "media.sps-invalid", "the HEVC SPS is shorter than its 2-byte NAL header"));
+        return None;
+    }
+    let rbsp = unescape(&nal[2..]);
+    let mut b = BitReader::new(&rbsp);
+    let parsed = (|| -> Result<Option<(u32, u32)>, BitsExhausted> {
+        b.skip(4)?;
+        let max_sub = b.bits(3)? as usize;
+        b.skip(1)?;
+        b.skip(96)?; // general profile, tier, flags and level
+        let mut flags = [(false, false); 7];
+        for f in flags.iter_mut().take(max_sub) {
+            *f = (b.bit()?, b.bit()?);
+        }
+        if max_sub > 0 {
+            b.skip(2 * (8 - max_sub))?;
+        }
+        for (p, l) in flags.iter().take(max_sub) {
+            if *p {
+                b.skip(88)?;
+            }
+            if *l {
+                b.skip(8)?;
+            }
+        }
+        b.ue()?;
+        let chroma = b.ue()?;
+        if chroma > 3 {
+            return Ok(None);
+        }
+        let separate = chroma == 3 && b.bit()?;
+        let w = u64::from(b.ue()?);
+        let h = u64::from(b.ue()?);
+        let (sub_w, sub_h) = match (chroma, separate) {
+            (1, _) => (2, 2),
+            (2, _) => (2, 1),
+            _ => (1, 1),
+        };
+        let (mut cw, mut ch) = (0u64, 0u64);
+        if b.bit()? {
+            cw = sub_w * (u64::from(b.ue()?) + u64::from(b.ue()?));
+            ch = sub_h * (u64::from(b.ue()?) + u64::from(b.ue()?));
+        }
+        if cw >= w || ch >= h {
+            return Ok(None);
+        }
+        Ok(Some(((w - cw) as u32, (h - ch) as u32)))
+    })();
+    match parsed {
+        Ok(Some(size)) => Some(size),
+        _ => {
+            issues.push(Issue::new(at, "media.sps-invalid", "the HEVC SPS does not decode up to its picture size"));
+            None
+        }
+    }
+}
+
+/// AV1-ISOBMFF §2.3.3 AV1CodecConfigurationRecord.
+pub fn decode_av1c(bytes: &[u8], base: u64, issues: &mut Vec<Issue>) -> Option<Av1Config> {
+    const RULE: &str = "media.av1-config-invalid";
+    let [b0, b1, b2, b3, ..] = *bytes else {
+        short(issues, RULE, base, "AV1CodecConfigurationRecord", 4, bytes.len());
+        return None;
+    };
+    if b0 >> 7 != 1 || b0 & 0x7f != 1 {
+        issues.push(Issue::new(
+            base,
+            RULE,
+            format!("marker and version are {} and {}; both must be 1", b0 >> 7, b0 & 0x7f),
+        ));
+    }
+    if b3 >> 5 != 0 {
+        issues.push(Issue::new(base + 3, RULE, "the 3 reserved bits before initial_presentation_delay must be 0"));
+    }
+    let high = (b2 >> 6) & 1 == 1;
+    let twelve = (b2 >> 5) & 1 == 1;
+    if twelve && !high {
+        issues.push(Issue::new(base + 2, RULE, "twelve_bit is set without high_bitdepth"));
+    }
+    Some(Av1Config {
+        version: b0 & 0x7f,
+        seq_profile: b1 >> 5,
+        seq_level_idx_0: b1 & 0x1f,
+        tier: b2 >> 7,
+        bit_depth: if high && twelve {
+            12
+        } else if high {
+            10
+        } else {
+            8
+        },
+        monochrome: (b2 >> 4) & 1 == 1,
+        chroma_subsampling_x: (b2 >> 3) & 1,
+        chroma_subsampling_y: (b2 >> 2) & 1,
+        chroma_sample_position: b2 & 3,
+        initial_presentation_delay: ((b3 >> 4) & 1 == 1).then_some((b3 & 0xf) + 1),
+        config_obus_size: bytes.len() - 4,
+    })
+}
+
+/// VP Codec ISO Media File Format Binding §2.2 VPCodecConfigurationRecord, alone or with the
+/// vpcC box's version 1 / flags 0 in front (as MP4 muxers and some FLV writers emit it).
+pub fn decode_vpcc(bytes: &[u8], base: u64, issues: &mut Vec<Issue>) -> Option<VpConfig> {
+    const RULE: &str = "media.vp-config-invalid";
+    let full_box = bytes.len() >= 12 && bytes[..4] == [1, 0, 0, 0];
+    let skip = if full_box { 4 } else { 0 };
+    let mut r = Reader::new(&bytes[skip..], base + skip as u64);
+    let Ok(h) = r.take(8) else {
+        short(issues, RULE, base, "VPCodecConfigurationRecord", 8, bytes.len());
+        return None;
+    };
+    let c = VpConfig {
+        full_box,
+        profile: h[0],
+        level: h[1],
+        bit_depth: h[2] >> 4,
+        chroma_subsampling: (h[2] >> 1) & 7,
+        full_range: h[2] & 1 == 1,
+        colour_primaries: h[3],
+        transfer_characteristics: h[4],
+        matrix_coefficients: h[5],
+    };
+    let at = base + skip as u64;
+    if c.profile > 3 {
+        issues.push(Issue::new(at, RULE, format!("profile is {}; VP9 profiles are 0-3", c.profile)));
+    }
+    if !matches!(c.bit_depth, 8 | 10 | 12) {
+        issues.push(Issue::new(at + 2, RULE, format!("bitDepth is {}; it is 8, 10 or 12", c.bit_depth)));
+    }
+    if c.chroma_subsampling > 3 {
+        issues.push(Issue::new(
+            at + 2,
+            RULE,
+            format!("chromaSubsampling is {}; values above 3 are reserved", c.chroma_subsampling),
+        ));
+    }
+    let init = u16::from_be_bytes([h[6], h[7]]);
+    // §2.2: codecInitializationDataSize must be 0 for VP8 and VP9.
+    if init != 0 {
+        issues.push(Issue::new(
+            at + 6,
+            RULE,
+            format!("codecInitializationDataSize is {init}; it must be 0 for VP8 and VP9"),
+        ));
+        let _ = r.take(usize::from(init).min(r.remaining()));
+    }
+    trailing(issues, &r, "VPCodecConfigurationRecord");
+    Some(c)
+}
+
+/// RFC 7845 §5.1 identification header.
+pub fn decode_opus_head(bytes: &[u8], base: u64, issues: &mut Vec<Issue>) -> Option<OpusHead> {
+    const RULE: &str = "media.opus-header-invalid";
+    if bytes.len() < 19 || &bytes[..8] != b"OpusHead" {
+        issues.push(Issue::new(
+            base,
+            RULE,
+            format!("an Opus ID header is at least 19 bytes starting with \"OpusHead\"; got {} bytes", bytes.len()),
+        ));
+        return None;
+    }
+    let mut r = Reader::new(&bytes[8..], base + 8);
+    let version = r.u8().unwrap_or(0);
+    let channels = r.u8().unwrap_or(0);
+    let pre_skip = r.u16_le().unwrap_or(0);
+    let input_sample_rate = r.u32_le().unwrap_or(0);
+    let output_gain = r.u16_le().unwrap_or(0) as i16;
+    let mapping_family = r.u8().unwrap_or(0);
+    let mut h = OpusHead {
+        version,
+        channels,
+        pre_skip,
+        input_sample_rate,
+        output_gain,
+        mapping_family,
+        streams: None,
+        coupled_streams: None,
+    };
+    if version >> 4 != 0 {
+        issues.push(Issue::new(base + 8, RULE, format!("version {version} has a major version other than 0")));
+    }
+    if channels == 0 {
+        issues.push(Issue::new(base + 9, RULE, "output channel count is 0"));
+    }
+    if mapping_family == 0 {
+        if channels > 2 {
+            issues.push(Issue::new(base + 9, RULE, format!("mapping family 0 allows 1 or 2 channels, not {channels}")));
+        }
+    } else {
+        let at = r.offset();
+        let (Ok(s), Ok(c)) = (r.u8(), r.u8()) else {
+            short(issues, RULE, at, "channel mapping table", 2 + usize::from(channels), r.remaining());
+            return Some(h);
+        };
+        h.streams = Some(s);
+        h.coupled_streams = Some(c);
+        if r.take(usize::from(channels)).is_err() {
+            short(issues, RULE, at + 2, "channel mapping", usize::from(channels), r.remaining());
+            return Some(h);
+        }
+    }
+    trailing(issues, &r, "Opus ID header");
+    Some(h)
+}
+
+/// E-RTMP v2 Enhanced Audio: "fLaC" then the STREAMINFO metadata block first (FLAC format
+/// §METADATA_BLOCK_STREAMINFO), possibly followed by other metadata blocks.
+pub fn decode_flac(bytes: &[u8], base: u64, issues: &mut Vec<Issue>) -> Option<FlacStreamInfo> {
+    const RULE: &str = "media.flac-header-invalid";
+    let mut r = Reader::new(bytes, base);
+    if r.take(4).ok() != Some(b"fLaC".as_slice()) {
+        issues.push(Issue::new(base, RULE, "the FLAC sequence start does not begin with \"fLaC\""));
+        return None;
+    }
+    let at = r.offset();
+    let (Ok(bh), Ok(len)) = (r.u8(), r.u24_be()) else {
+        short(issues, RULE, at, "metadata block header", 4, r.remaining());
+        return None;
+    };
+    if bh & 0x7f != 0 || len != 34 {
+        issues.push(Issue::new(
+            at,
+            RULE,
+            format!(
+                "the first metadata block is type {} of {len} bytes; it must be STREAMINFO (type 0, 34 bytes)",
+                bh & 0x7f
+            ),
+        ));
+        return None;
+    }
+    let Ok(si) = r.take(34) else {
+        short(issues, RULE, at + 4, "STREAMINFO", 34, r.remaining());
+        return None;
+    };
+    let mut b = BitReader::new(si);
+    let field = |b: &mut BitReader<'_>, n| b.bits(n).unwrap_or(0);
+    let min_block_size = field(&mut b, 16) as u16;
+    let max_block_size = field(&mut b, 16) as u16;
+    let _ = b.skip(48);
+    let sample_rate = field(&mut b, 20);
+    let channels = field(&mut b, 3) as u8 + 1;
+    let bits_per_sample = field(&mut b, 5) as u8 + 1;
+    let total_samples = (u64::from(field(&mut b, 4)) << 32) | u64::from(field(&mut b, 32));
+    let mut info = FlacStreamInfo {
+        min_block_size,
+        max_block_size,
+        sample_rate,
+        channels,
+        bits_per_sample,
+        total_samples,
+        other_blocks: 0,
+    };
+    if min_block_size < 16 || max_block_size < min_block_size {
+        issues.push(Issue::new(
+            at + 4,
+            RULE,
+            format!("block sizes {min_block_size}..{max_block_size} are invalid (at least 16, min ≤ max)"),
+        ));
+    }
+    if sample_rate == 0 {
+        issues.push(Issue::new(at + 14, RULE, "STREAMINFO sample rate is 0"));
+    }
+    let mut last = bh & 0x80 != 0;
+    while !last && !r.is_empty() {
+        let at = r.offset();
+        let (Ok(h), Ok(n)) = (r.u8(), r.u24_be()) else {
+            short(issues, RULE, at, "metadata block header", 4, r.remaining());
+            return Some(info);
+        };
+        if r.take(n as usize).is_err() {
+            issues.push(Issue::new(at, RULE, format!("metadata block declares {n} bytes, {} remain", r.remaining())));
+            return Some(info);
+        }
+        info.other_blocks += 1;
+        last = h & 0x80 != 0;
+    }
+    trailing(issues, &r, "FLAC metadata blocks");
+    Some(info)
+}
