@@ -211,7 +211,8 @@ fn publish() -> (Rtmp, Vec<u64>) {
     ]);
     r.server(5, 0, MessageType::COMMAND_AMF0, 1, &amf(&[s("onStatus"), AmfValue::Number(0.0), AmfValue::Null, info]));
     // Sequence headers first, as a real publisher sends them.
-    r.client(6, 0, MessageType::VIDEO, 1, &[0x17, 0, 0, 0, 0, 1, 0x42, 0xc0, 0x1e, 0xff, 0xe1, 0, 0]);
+    let avcc: &[u8] = include_bytes!("fixtures/media/avcC-baseline.bin");
+    r.client(6, 0, MessageType::VIDEO, 1, &[&[0x17, 0, 0, 0, 0][..], avcc].concat());
     r.client(4, 0, MessageType::AUDIO, 1, &[0xaf, 0, 0x12, 0x10]);
     let mut video = Vec::new();
     for i in 0..6u32 {
