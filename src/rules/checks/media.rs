@@ -51,6 +51,10 @@ struct Track {
     /// Codec id the metadata declared, and the offset of that metadata.
     declared: Option<(f64, u64)>,
     declared_checked: bool,
+    /// Video: width and height the metadata declared, and the offset of that metadata.
+    declared_size: Option<(f64, f64, u64)>,
+    /// Video: width and height of the last sequence header that carried them.
+    coded_size: Option<(u32, u32)>,
 }
 
 #[derive(Debug)]
@@ -201,6 +205,14 @@ impl MediaChecks {
                     out,
                 );
                 self.check_pts(m, t, out);
+                let size = t.config.as_ref().or(t
+                    .ex
+                    .as_ref()
+                    .and_then(|e| e.tracks.first())
+                    .and_then(|tr| tr.config.as_ref()));
+                if let Some(size) = size.and_then(|c| c.dimensions()) {
+                    self.on_video_size(m, size, out);
+                }
             }
             _ => {}
         }
@@ -239,6 +251,12 @@ impl MediaChecks {
             return;
         }
         let Some(s) = self.stream(m.direction, m.stream_id) else { return };
+        let w = meta.get("width").and_then(AmfValue::as_number);
+        let h = meta.get("height").and_then(AmfValue::as_number);
+        s.video.declared_size = w.zip(h).map(|(w, h)| (w, h, m.offset));
+        if let Some(issue) = size_mismatch(&s.video, m) {
+            out.push(issue);
+        }
         for kind in [Kind::Audio, Kind::Video] {
             let declared = meta.get(kind.codec_key()).and_then(AmfValue::as_number);
             let track = s.track(kind);
@@ -262,6 +280,15 @@ impl MediaChecks {
                     ));
                 }
             }
+        }
+    }
+
+    /// Video sequence headers carry the coded picture size.
+    fn on_video_size(&mut self, m: &Message, size: (u32, u32), out: &mut Vec<CheckIssue>) {
+        let Some(s) = self.stream(m.direction, m.stream_id) else { return };
+        s.video.coded_size = Some(size);
+        if let Some(issue) = size_mismatch(&s.video, m) {
+            out.push(issue);
         }
     }
 
@@ -373,4 +400,21 @@ impl MediaChecks {
             }
         }
     }
+}
+
+/// FLV 10.1 §E.5 (onMetaData `width`/`height`): the declared picture size should be the coded
+/// one. Reported at whichever of the two came second.
+fn size_mismatch(track: &Track, m: &Message) -> Option<CheckIssue> {
+    let (dw, dh, at) = track.declared_size?;
+    let (w, h) = track.coded_size?;
+    if dw == f64::from(w) && dh == f64::from(h) {
+        return None;
+    }
+    Some(CheckIssue::new(
+        m.direction,
+        m.offset,
+        "media.metadata-dimensions-mismatch",
+        format!("onMetaData at offset {at} declares {dw}x{dh} but the video sequence header codes {w}x{h}"),
+        Some(m.index),
+    ))
 }

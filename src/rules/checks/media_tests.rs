@@ -195,3 +195,44 @@ fn sequence_header_mid_stream() {
     video(&mut good, 0, &avc_frame(true, 0));
     assert_lacks(&good, "media.sequence-header-mid-stream");
 }
+
+/// An AVC sequence header carrying libx264's 320x240 baseline record.
+fn avc_seq_320x240() -> Vec<u8> {
+    let avcc: &[u8] = include_bytes!("../../../tests/fixtures/media/avcC-baseline.bin");
+    [&[0x17, 0, 0, 0, 0][..], avcc].concat()
+}
+
+fn size_metadata(sc: &mut Script, w: f64, h: f64) -> u64 {
+    let at = sc.offset(C);
+    let meta =
+        AmfValue::EcmaArray { declared_count: 2, entries: vec![("width".into(), n(w)), ("height".into(), n(h))] };
+    sc.data(C, CSID_AUDIO, 1, 0, &[s("@setDataFrame"), s("onMetaData"), meta]);
+    at
+}
+
+#[test]
+fn metadata_dimensions_mismatch() {
+    // Metadata first: reported at the sequence header that codes another size.
+    let mut bad = publishing();
+    size_metadata(&mut bad, 640.0, 480.0);
+    let at = video(&mut bad, 0, &avc_seq_320x240());
+    assert_has(&bad, C, "media.metadata-dimensions-mismatch", at);
+    let issue =
+        evaluate(&bad).into_iter().find(|i| i.issue.rule == "media.metadata-dimensions-mismatch").expect("found");
+    assert!(
+        issue.issue.detail.contains("declares 640x480 but the video sequence header codes 320x240"),
+        "{}",
+        issue.issue.detail
+    );
+
+    // Sequence header first: reported at the metadata.
+    let mut bad = publishing();
+    video(&mut bad, 0, &avc_seq_320x240());
+    let at = size_metadata(&mut bad, 320.0, 180.0);
+    assert_has(&bad, C, "media.metadata-dimensions-mismatch", at);
+
+    let mut good = publishing();
+    size_metadata(&mut good, 320.0, 240.0);
+    video(&mut good, 0, &avc_seq_320x240());
+    assert_lacks(&good, "media.metadata-dimensions-mismatch");
+}

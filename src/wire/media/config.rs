@@ -25,6 +25,15 @@ pub enum CodecConfig {
 }
 
 impl CodecConfig {
+    /// Picture width and height, when the configuration carries them.
+    pub fn dimensions(&self) -> Option<(u32, u32)> {
+        match self {
+            CodecConfig::Avc(c) => c.sps.as_ref().map(|s| (s.width, s.height)),
+            CodecConfig::Hevc(c) => c.width.zip(c.height),
+            _ => None,
+        }
+    }
+
     /// NAL unit length size in bytes (AVC and HEVC).
     pub fn nal_length_size(&self) -> Option<u8> {
         match self {
