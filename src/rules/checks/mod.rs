@@ -88,3 +88,6 @@ pub fn evaluate(script: &Script) -> Vec<CheckIssue> {
 
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+mod coverage_tests;
