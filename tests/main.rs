@@ -5,3 +5,4 @@ mod bad_input;
 mod common;
 mod hostile_captures;
 mod real_captures;
+mod rule_coverage;
