@@ -335,6 +335,22 @@ fn tcp_data_after_close() {
     c.fin(Side::B).ack(Side::A);
     let rep = analyze(&write("after-close", "after-fin.pcap", &pcap(&c)));
     assert_eq!(located(&rep, "tcp.data-after-close"), vec![at("c2s", sent + 1, frame_of(i))]);
+
+    // After both FINs closed the flow.
+    let mut c = opened(&sc);
+    c.fin(Side::A).fin(Side::B).ack(Side::A).send(Side::A, &late);
+    let i = c.segments().len() - 1;
+    let rep = analyze(&write("after-close", "after-both-fins.pcap", &pcap(&c)));
+    assert_eq!(located(&rep, "tcp.data-after-close"), vec![at("c2s", sent + 1, frame_of(i))]);
+    assert_eq!(rep["flows"][0]["findings"]["warning"], 1);
+
+    // After a RST, which takes no sequence number: the data sits where the stream ended.
+    let mut c = opened(&sc);
+    c.rst(Side::A).send(Side::A, &late);
+    let i = c.segments().len() - 1;
+    let rep = analyze(&write("after-close", "after-rst.pcap", &pcap(&c)));
+    assert_eq!(located(&rep, "tcp.data-after-close"), vec![at("c2s", sent, frame_of(i))]);
+    assert_eq!(rep["flows"][0]["findings"]["warning"], 1);
 }
 
 // ---------------------------------------------------------------------------------------------
