@@ -3,7 +3,7 @@
 //! of the issue, and a close conversation that does not.
 
 use super::{evaluate, CheckIssue};
-use crate::session::script::{n, s, Script, CSID_COMMAND, CSID_STREAM_COMMAND};
+use crate::session::script::{n, obj, s, Script, CSID_COMMAND, CSID_STREAM_COMMAND};
 use crate::wire::amf::{amf0, AmfValue};
 use crate::wire::message::control::ControlMessage;
 use crate::wire::message::MessageType;
@@ -76,7 +76,7 @@ fn publishing() -> Script {
             s("onStatus"),
             n(0.0),
             AmfValue::Null,
-            crate::session::script::obj(&[("level", s("status")), ("code", s("NetStream.Publish.Start"))]),
+            obj(&[("level", s("status")), ("code", s("NetStream.Publish.Start"))]),
         ],
     );
     sc
