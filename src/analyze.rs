@@ -153,6 +153,7 @@ pub fn run(inputs: &[String], options: &Options, writer: &mut dyn ReportWriter) 
         summary: Summary::default(),
         live: HashMap::new(),
         input: 0,
+        closed: HashMap::new(),
     };
     a.writer.begin()?;
     let mut outcome = Outcome::default();
@@ -192,6 +193,16 @@ struct Analyzer<'w> {
     live: HashMap<FlowId, FlowState>,
     /// Index of the input being read.
     input: u32,
+    /// Flows of the current input closed by a RST or by both FINs, for data sent after that.
+    closed: HashMap<FlowId, ClosedFlow>,
+}
+
+/// What a finding about a closed flow needs.
+struct ClosedFlow {
+    id: u32,
+    client: Side,
+    /// `tcp.data-after-close` findings so far (for the per-rule limit).
+    after_close: usize,
 }
 
 fn open_input(name: &str) -> io::Result<Box<dyn Read>> {
@@ -308,6 +319,7 @@ impl Analyzer<'_> {
                 self.close_flow(st)?;
             }
         }
+        self.closed.clear();
         report.link_types = link_types.into_iter().collect();
         let stats = table.stats();
         report.skipped.other_ports = stats.segments_filtered;
@@ -491,7 +503,12 @@ impl Analyzer<'_> {
                 self.live.insert(flow, st);
             }
             FlowEvent::Anomaly { flow, side, offset, anomaly, frame, .. } => {
-                let Some(mut st) = self.live.remove(&flow) else { return Ok(()) };
+                let Some(mut st) = self.live.remove(&flow) else {
+                    if let TcpAnomaly::DataAfterClose { len } = anomaly {
+                        self.data_after_close(flow, side, offset, len, frame);
+                    }
+                    return Ok(());
+                };
                 let dir = st.dir_of(side);
                 let issue = match anomaly {
                     TcpAnomaly::Retransmission { len } => {
@@ -556,6 +573,8 @@ impl Analyzer<'_> {
                 self.drain(&mut st, t0)?;
                 if st.report.tcp.c2s_end != "open" && st.report.tcp.s2c_end != "open" || reset {
                     st.done = true;
+                    let after_close = st.per_rule.get("tcp.data-after-close").copied().unwrap_or(0);
+                    self.closed.insert(flow, ClosedFlow { id: st.id, client: st.client, after_close });
                     self.close_flow(st)?;
                 } else {
                     self.live.insert(flow, st);
@@ -563,6 +582,40 @@ impl Analyzer<'_> {
             }
         }
         Ok(())
+    }
+
+    /// Data on a flow already closed (its report is out): the finding still names the flow.
+    fn data_after_close(&mut self, flow: FlowId, side: Side, offset: u64, len: u64, frame: u64) {
+        let Some(c) = self.closed.get_mut(&flow) else { return };
+        let rule = "tcp.data-after-close";
+        let severity = rules::severity_of(rule);
+        self.summary.findings.add(severity);
+        if let Some(r) = self.flows.get_mut(c.id as usize) {
+            r.findings.add(severity);
+        }
+        c.after_close += 1;
+        if c.after_close > self.options.limits.max_findings_per_rule_per_flow {
+            return;
+        }
+        let direction = if side == c.client { Direction::ClientToServer } else { Direction::ServerToClient };
+        let f = Finding {
+            rule,
+            severity,
+            title: rules::lookup(rule).map(|r| r.title).unwrap_or("(rule missing from the catalogue)"),
+            location: Location {
+                flow: Some(c.id),
+                direction: Some(direction),
+                offset: Some(offset),
+                frames: Some([frame, frame]),
+                message_index: None,
+                input: None,
+            },
+            detail: format!("{len} bytes sent after this side closed"),
+            known_quirk: None,
+            evidence: None,
+        };
+        let _ = self.writer.event(&ReportEvent::Finding(&f));
+        self.findings.push(f);
     }
 
     fn prune(&mut self, st: &mut FlowState, dir: Direction) {

@@ -7,3 +7,4 @@ mod conformance_output;
 mod fuzz_regressions;
 mod hostile_captures;
 mod real_captures;
+mod rule_coverage;

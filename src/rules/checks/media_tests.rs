@@ -236,3 +236,42 @@ fn metadata_dimensions_mismatch() {
     video(&mut good, 0, &avc_seq_320x240());
     assert_lacks(&good, "media.metadata-dimensions-mismatch");
 }
+
+/// An aggregate (type 22) written with a type-0 header (12 bytes) on chunk stream 7.
+fn aggregate(sc: &mut Script, ts: u32, subs: &[crate::wire::media::encode::SubIn<'_>]) -> u64 {
+    let at = sc.offset(C);
+    let body = crate::wire::media::encode::aggregate(subs);
+    sc.message_fmt(C, 0, 7, ts, crate::wire::message::MessageType::AGGREGATE, 1, &body);
+    at + 12
+}
+
+#[test]
+fn aggregate_sub_type_and_timestamp_offset() {
+    use crate::wire::media::encode::SubIn;
+    let sub = |ts| SubIn { type_id: 8, timestamp: ts, stream_id: 0, body: AAC_RAW };
+    // A command inside an aggregate: only audio, video and data belong there.
+    let mut bad = publishing();
+    audio(&mut bad, 0, AAC_SEQ);
+    let cmd = amf_body();
+    let payload =
+        aggregate(&mut bad, 100, &[SubIn { type_id: 20, timestamp: 100, stream_id: 0, body: &cmd }, sub(120)]);
+    assert_has(&bad, C, "media.aggregate-sub-type", payload);
+
+    // The aggregate's timestamp is not its first sub-message's: legal, sub timestamps shift.
+    let mut bad = publishing();
+    audio(&mut bad, 0, AAC_SEQ);
+    let payload = aggregate(&mut bad, 1000, &[sub(100), sub(123)]);
+    assert_has(&bad, C, "media.aggregate-timestamp-offset", payload + 4);
+
+    let mut good = publishing();
+    audio(&mut good, 0, AAC_SEQ);
+    aggregate(&mut good, 100, &[sub(100), sub(123)]);
+    assert_lacks(&good, "media.aggregate-sub-type");
+    assert_lacks(&good, "media.aggregate-timestamp-offset");
+}
+
+fn amf_body() -> Vec<u8> {
+    let mut v = Vec::new();
+    crate::wire::amf::amf0::encode_values(&[s("onCuePoint"), n(0.0)], &mut v);
+    v
+}

@@ -92,3 +92,6 @@ mod commands_tests;
 mod media_tests;
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+mod coverage_tests;
