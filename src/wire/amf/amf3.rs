@@ -159,7 +159,10 @@ pub enum Amf3Value {
     /// Date (0x08): milliseconds since the epoch, UTC.
     Date(f64),
     /// Array (0x09): associative part, then dense part.
-    Array { assoc: Vec<(String, Amf3Value)>, dense: Vec<Amf3Value> },
+    Array {
+        assoc: Vec<(String, Amf3Value)>,
+        dense: Vec<Amf3Value>,
+    },
     /// Object (0x0A) with inline or referenced traits; an empty class name is anonymous.
     Object {
         class_name: String,
@@ -168,17 +171,39 @@ pub enum Amf3Value {
         dynamic_members: Vec<(String, Amf3Value)>,
     },
     /// An externalizable object of a known wrapper class, holding the one value it wraps.
-    Externalizable { class_name: String, value: Box<Amf3Value> },
+    Externalizable {
+        class_name: String,
+        value: Box<Amf3Value>,
+    },
     /// An externalizable object of a class this decoder does not know: the bytes after the
     /// class name up to the end of the body.
-    ExternalizableRaw { class_name: String, bytes: Vec<u8> },
+    ExternalizableRaw {
+        class_name: String,
+        bytes: Vec<u8>,
+    },
     ByteArray(Vec<u8>),
-    VectorInt { fixed: bool, items: Vec<i32> },
-    VectorUint { fixed: bool, items: Vec<u32> },
-    VectorDouble { fixed: bool, items: Vec<f64> },
+    VectorInt {
+        fixed: bool,
+        items: Vec<i32>,
+    },
+    VectorUint {
+        fixed: bool,
+        items: Vec<u32>,
+    },
+    VectorDouble {
+        fixed: bool,
+        items: Vec<f64>,
+    },
     /// Vector of objects; `type_name` is the element class ("*" for any).
-    VectorObject { fixed: bool, type_name: String, items: Vec<Amf3Value> },
-    Dictionary { weak_keys: bool, entries: Vec<(Amf3Value, Amf3Value)> },
+    VectorObject {
+        fixed: bool,
+        type_name: String,
+        items: Vec<Amf3Value>,
+    },
+    Dictionary {
+        weak_keys: bool,
+        entries: Vec<(Amf3Value, Amf3Value)>,
+    },
     /// A reference to the complex value with this index in the object table (never resolved).
     Reference(u32),
 }
@@ -530,10 +555,8 @@ impl Decoder {
             _ => 4,
         };
         if n > minimal {
-            let detail = format!(
-                "{what} 0x{v:x} is written in {n} bytes where {} would do",
-                plural(minimal, "byte", "bytes")
-            );
+            let detail =
+                format!("{what} 0x{v:x} is written in {n} bytes where {} would do", plural(minimal, "byte", "bytes"));
             self.note(at, U29_NON_MINIMAL, detail);
         }
         Ok(v)
@@ -560,10 +583,8 @@ impl Decoder {
     /// Reads `len` bytes of UTF-8 whose length was declared at `len_at`.
     fn read_utf8(&mut self, r: &mut Reader<'_>, len_at: u64, len: usize, what: &str) -> Result<String, Fatal> {
         if len > r.remaining() {
-            let detail = format!(
-                "{what} length {len} exceeds the {} left in the body",
-                plural(r.remaining(), "byte", "bytes")
-            );
+            let detail =
+                format!("{what} length {len} exceeds the {} left in the body", plural(r.remaining(), "byte", "bytes"));
             return Err(self.fatal(len_at, TRUNCATED, detail));
         }
         let start = r.offset();
@@ -633,10 +654,7 @@ impl Decoder {
     /// Checks an object reference index read at `at`.
     fn object_reference(&mut self, at: u64, index: u32) -> Amf3Value {
         if index as usize >= self.objects {
-            let detail = format!(
-                "reference to object {index} but only {} complex values precede it",
-                self.objects
-            );
+            let detail = format!("reference to object {index} but only {} complex values precede it", self.objects);
             self.note(at, BAD_OBJECT_REFERENCE, detail);
         }
         Amf3Value::Reference(index)
@@ -761,13 +779,8 @@ impl Decoder {
                     self.check_count(r, h_at, count.saturating_add(1), 1, "array")?;
                     self.check_depth(at, m, depth)?;
                     self.add_object(at)?;
-                    let frame = Frame::Array {
-                        assoc: Vec::new(),
-                        dense: Vec::new(),
-                        left: count,
-                        in_dense: false,
-                        key: None,
-                    };
+                    let frame =
+                        Frame::Array { assoc: Vec::new(), dense: Vec::new(), left: count, in_dense: false, key: None };
                     return Ok(Start::Open(frame));
                 }
             }

@@ -76,7 +76,13 @@ fn raw_amf3(body: &[u8], body_base: u64, limits: &AmfLimits) -> Option<amf0::Dec
 
 /// Decodes the AMF part of a command or data body: AMF0 with AVM+ switches, or bare AMF3 in a
 /// type-17/15 body (reported).
-fn decode_amf(body: &[u8], body_base: u64, amf3_envelope: bool, limits: &AmfLimits, issues: &mut Vec<Issue>) -> amf0::Decoded {
+fn decode_amf(
+    body: &[u8],
+    body_base: u64,
+    amf3_envelope: bool,
+    limits: &AmfLimits,
+    issues: &mut Vec<Issue>,
+) -> amf0::Decoded {
     if amf3_envelope {
         if let Some(d) = raw_amf3(body, body_base, limits) {
             issues.push(Issue::new(
