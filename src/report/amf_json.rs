@@ -296,6 +296,76 @@ mod tests {
     }
 
     #[test]
+    fn renders_every_amf3_variant() {
+        use Amf3Value as V;
+        let a3 = |v: V| AmfValue::Amf3(Box::new(v));
+        let kv = |k: &str, v: V| (k.to_owned(), v);
+        let table: Vec<(V, Value)> = vec![
+            (V::Undefined, json!({"$undefined": true})),
+            (V::Null, json!(null)),
+            (V::Boolean(false), json!(false)),
+            (V::Integer(-268_435_456), json!(-268_435_456)),
+            (V::Double(2.5), json!(2.5)),
+            (V::Double(f64::NAN), json!({"$number": "NaN"})),
+            (V::String("s".into()), json!("s")),
+            (V::XmlDocument("<a/>".into()), json!({"$xml": "<a/>"})),
+            (V::Xml("<b/>".into()), json!({"$e4x": "<b/>"})),
+            (V::Date(1.0), json!({"$date": 1})),
+            (V::Array { assoc: vec![], dense: vec![V::Integer(1)] }, json!([1])),
+            (
+                V::Array { assoc: vec![kv("k", V::Null)], dense: vec![V::Integer(1)] },
+                json!({"$assoc": {"k": null}, "$dense": [1]}),
+            ),
+            (
+                V::Object {
+                    class_name: String::new(),
+                    dynamic: true,
+                    sealed: vec![kv("a", V::Integer(1))],
+                    dynamic_members: vec![kv("b", V::Integer(2))],
+                },
+                json!({"a": 1, "b": 2}),
+            ),
+            (
+                V::Object {
+                    class_name: "com.example.P".into(),
+                    dynamic: false,
+                    sealed: vec![kv("x", V::Integer(1))],
+                    dynamic_members: vec![],
+                },
+                json!({"$class": "com.example.P", "$object": {"x": 1}}),
+            ),
+            (
+                V::Externalizable { class_name: "flex.messaging.io.ArrayCollection".into(), value: Box::new(V::Null) },
+                json!({"$externalizable": "flex.messaging.io.ArrayCollection", "$value": null}),
+            ),
+            (
+                V::ExternalizableRaw { class_name: "DSK".into(), bytes: vec![0x0a, 0xff] },
+                json!({"$externalizable": "DSK", "$hex": "0aff"}),
+            ),
+            (V::ByteArray(vec![0, 0xab]), json!({"$bytearray_hex": "00ab"})),
+            (V::VectorInt { fixed: false, items: vec![-1] }, json!({"$vector_int": [-1]})),
+            (
+                V::VectorUint { fixed: true, items: vec![4_294_967_295] },
+                json!({"$vector_uint": [4_294_967_295_u32], "$fixed": true}),
+            ),
+            (V::VectorDouble { fixed: false, items: vec![0.5] }, json!({"$vector_double": [0.5]})),
+            (
+                V::VectorObject { fixed: false, type_name: "*".into(), items: vec![V::Null] },
+                json!({"$vector_object": [null], "$type": "*"}),
+            ),
+            (
+                V::Dictionary { weak_keys: true, entries: vec![(V::Integer(1), V::String("one".into()))] },
+                json!({"$dictionary": [[1, "one"]], "$weak_keys": true}),
+            ),
+            (V::Reference(2), json!({"$ref": 2})),
+        ];
+        for (v, want) in table {
+            assert_eq!(amf3_to_json(&v), want, "{v:?}");
+            assert_eq!(amf_to_json(&a3(v.clone())), want, "{v:?} after a switch");
+        }
+    }
+
+    #[test]
     fn keeps_wire_order_and_last_duplicate() {
         let v = AmfValue::Object(pairs(&[
             ("z", AmfValue::Number(1.0)),

@@ -166,3 +166,81 @@ pub fn decode_data(payload: &[u8], base: u64, amf3_envelope: bool, limits: &AmfL
     let name = d.values.first().and_then(|v| v.as_str()).map(str::to_owned);
     (DataMessage { name, values: d.values, complete: d.complete }, issues)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn amf0_str(s: &str) -> Vec<u8> {
+        let mut v = vec![0x02];
+        v.extend_from_slice(&(s.len() as u16).to_be_bytes());
+        v.extend_from_slice(s.as_bytes());
+        v
+    }
+
+    fn a3(v: Amf3Value) -> AmfValue {
+        AmfValue::Amf3(Box::new(v))
+    }
+
+    #[test]
+    fn decodes_a_type_17_command_with_a_switched_argument() {
+        // Selector, AMF0 "call", AMF0 2.0, AMF0 null, then AMF3 object {a: "x"}, then AMF0 true.
+        let mut body = vec![0x00];
+        body.extend(amf0_str("call"));
+        body.push(0x00);
+        body.extend(2f64.to_be_bytes());
+        body.push(0x05);
+        body.extend([0x11, 0x0a, 0x0b, 0x01, 0x03, b'a', 0x06, 0x03, b'x', 0x01]);
+        body.extend([0x01, 0x01]);
+        let (cmd, issues) = decode_command(&body, 500, true, &AmfLimits::default());
+        assert!(issues.is_empty(), "{issues:?}");
+        assert!(cmd.complete);
+        assert_eq!(cmd.name.as_deref(), Some("call"));
+        assert_eq!(cmd.transaction_id, Some(2.0));
+        assert_eq!(cmd.command_object, Some(AmfValue::Null));
+        let object = Amf3Value::Object {
+            class_name: String::new(),
+            dynamic: true,
+            sealed: vec![],
+            dynamic_members: vec![("a".into(), Amf3Value::String("x".into()))],
+        };
+        assert_eq!(cmd.arguments, vec![a3(object), AmfValue::Boolean(true)]);
+    }
+
+    #[test]
+    fn accepts_switched_name_and_transaction_id() {
+        let body = [0x00, 0x11, 0x06, 0x07, b'a', b'b', b'c', 0x11, 0x04, 0x05];
+        let (cmd, issues) = decode_command(&body, 0, true, &AmfLimits::default());
+        assert!(issues.is_empty(), "{issues:?}");
+        assert_eq!(cmd.name.as_deref(), Some("abc"));
+        assert_eq!(cmd.transaction_id, Some(5.0));
+    }
+
+    #[test]
+    fn reports_a_bare_amf3_body() {
+        // AMF3 string "connect", AMF3 integer 1, AMF3 null: no 0x11 switches.
+        let body = [0x00, 0x06, 0x0f, b'c', b'o', b'n', b'n', b'e', b'c', b't', 0x04, 0x01, 0x01];
+        let (cmd, issues) = decode_command(&body, 100, true, &AmfLimits::default());
+        let got: Vec<(u64, &str)> = issues.iter().map(|i| (i.offset, i.rule)).collect();
+        assert_eq!(got, vec![(101, "command.raw-amf3-body")]);
+        assert_eq!(cmd.name.as_deref(), Some("connect"));
+        assert_eq!(cmd.transaction_id, Some(1.0));
+        assert_eq!(cmd.command_object, Some(a3(Amf3Value::Null)));
+        let (data, issues) = decode_data(&body, 100, true, &AmfLimits::default());
+        assert_eq!(issues.len(), 1);
+        assert_eq!(data.name.as_deref(), Some("connect"));
+    }
+
+    #[test]
+    fn keeps_the_amf0_reading_when_bare_amf3_is_not_certain() {
+        // 0x06 is AMF0 undefined; the rest is not clean AMF3 (a truncated string), so the AMF0
+        // reading stands, and a type-20 body is never read as AMF3.
+        let body = [0x00, 0x06, 0x0f, b'c'];
+        let (_, issues) = decode_command(&body, 0, true, &AmfLimits::default());
+        assert!(issues.iter().all(|i| i.rule != "command.raw-amf3-body"), "{issues:?}");
+        let body = [0x06, 0x03, b'c'];
+        let (cmd, issues) = decode_command(&body, 0, false, &AmfLimits::default());
+        assert!(issues.iter().all(|i| i.rule != "command.raw-amf3-body"), "{issues:?}");
+        assert_eq!(cmd.values.first(), Some(&AmfValue::Undefined));
+    }
+}
