@@ -116,7 +116,7 @@ pub static CATALOGUE: &[Rule] = &[
     rule!("media.video-command-invalid", Error, Malformed, "FLV 10.1 §E.4.3.1; E-RTMP v2", "Invalid video command frame", "A video info/command frame carries exactly one byte: 0 (start of seek) or 1 (end of seek)."),
     rule!("media.video-packet-type-unknown", Error, Malformed, "E-RTMP v2 Enhanced Video", "Unknown video packet type", "In an enhanced video header, VideoPacketType 8-15 are not defined."),
     // AMF0
-    rule!("amf0.amf3-not-decoded", Info, Notable, "AMF0 §3.1", "AMF3 value not decoded", "An AVM+ marker switched to AMF3; this version keeps the AMF3 bytes raw and stops decoding the body there."),
+    rule!("amf0.amf3-not-decoded", Info, Notable, "AMF0 §3.1", "AMF3 value not decoded", "Earlier versions kept AMF3 bytes after an AVM+ marker raw; AMF3 is now decoded and this id is no longer reported."),
     rule!("amf0.bad-object-end", Error, Malformed, "AMF0 §2.5, §2.11", "Empty property name not followed by object end", "Inside an object, an empty property name is only legal as part of the end marker 00 00 09."),
     rule!("amf0.bad-reference", Error, Malformed, "AMF0 §2.9", "Reference to a missing value", "A reference names an index of the complex values decoded so far in the body; this index does not exist."),
     rule!("amf0.date-timezone", Warning, Misbehaviour, "AMF0 §2.13", "Date with a non-zero time zone", "The time zone field of a date is reserved and should be 0."),
@@ -135,6 +135,24 @@ pub static CATALOGUE: &[Rule] = &[
     rule!("amf0.truncated", Error, Malformed, "AMF0 §2.2-2.18", "AMF0 value cut short", "A value or its declared length runs past the end of the message body."),
     rule!("amf0.unknown-marker", Error, Malformed, "AMF0 §2.1", "Unknown AMF0 marker", "AMF0 type markers are 0x00 to 0x11."),
     rule!("amf0.unterminated-object", Error, Malformed, "AMF0 §2.5, §2.10, §2.18", "Object without end marker", "An object, typed object or ECMA array ends with 00 00 09; the body ended first."),
+    // AMF3
+    rule!("amf3.bad-object-reference", Error, Malformed, "AMF3 §2.2", "Reference to a missing AMF3 object", "An object reference must name a complex value already begun in the same AMF3 value; this index is beyond the object table."),
+    rule!("amf3.bad-string-reference", Error, Malformed, "AMF3 §1.3.2, §2.2", "Reference to a missing AMF3 string", "A string reference must name a non-empty string already read in the same AMF3 value; this index is beyond the string table."),
+    rule!("amf3.bad-traits-reference", Error, Malformed, "AMF3 §2.2, §3.12", "Reference to missing AMF3 traits", "An object that reuses traits must name traits already read; without them its members cannot be decoded, so decoding stopped."),
+    rule!("amf3.count-exceeds-body", Error, Malformed, "AMF3 §3.11, §3.12, §3.15, §3.16", "AMF3 count larger than the body", "An array, vector, dictionary or traits record declares more items than the remaining bytes could hold."),
+    rule!("amf3.date-flag-bits", Warning, Misbehaviour, "AMF3 §3.10", "Date header with unused bits set", "Only the low bit of an inline date header is meaningful; the other bits should be 0."),
+    rule!("amf3.dictionary-weak-flag", Warning, Misbehaviour, "AMF3 §3.16", "Dictionary weak-keys byte other than 0 or 1", "The weak-keys flag of a dictionary is a boolean byte; this one was read as true."),
+    rule!("amf3.empty-string-reference", Error, Malformed, "AMF3 §1.3.2", "Reference to the empty string", "The empty string is never put in the string table, so it is always sent inline; this reference only makes sense to an encoder that counted empty strings."),
+    rule!("amf3.expansion-limit", Warning, Capture, "rtmpscope limits", "AMF3 reference expansion limit reached", "String and traits references copied more bytes than the limit allows; decoding stopped there."),
+    rule!("amf3.externalizable-unsupported", Error, Notable, "AMF3 §3.12", "Externalizable class not decodable", "An externalizable object's bytes are defined by its class, which this version does not know, so the rest of the body is kept raw."),
+    rule!("amf3.invalid-utf8", Error, Malformed, "AMF3 §1.3.2", "AMF3 string is not valid UTF-8", "AMF3 strings are UTF-8; invalid sequences were replaced for display."),
+    rule!("amf3.table-limit", Warning, Capture, "rtmpscope limits", "AMF3 reference table limit reached", "A string, object or traits table grew beyond the limit; decoding stopped there."),
+    rule!("amf3.too-deep", Warning, Capture, "rtmpscope limits (AMF3 §3.11-3.16)", "AMF3 nesting limit reached", "AMF0 and AMF3 containers together nest deeper than the limit; decoding stopped there."),
+    rule!("amf3.too-many-values", Warning, Capture, "rtmpscope limits", "AMF3 value limit reached", "The body holds more values than the limit; decoding stopped there."),
+    rule!("amf3.truncated", Error, Malformed, "AMF3 §1.3.1, §3", "AMF3 value cut short", "A value, its U29 header or its declared length runs past the end of the message body."),
+    rule!("amf3.u29-non-minimal", Info, Notable, "AMF3 §1.3.1", "U29 longer than needed", "A variable-length integer was written with more bytes than its value needs; legal but unusual."),
+    rule!("amf3.unknown-marker", Error, Malformed, "AMF3 §3.1", "Unknown AMF3 marker", "AMF3 type markers are 0x00 to 0x11."),
+    rule!("amf3.vector-fixed-flag", Warning, Misbehaviour, "AMF3 §3.15", "Vector fixed byte other than 0 or 1", "The fixed-length flag of a vector is a boolean byte; this one was read as true."),
     // stateful: chunk stream, protocol control and user control (rules/checks/control.rs)
     rule!("chunk.csid-multiple-streams", Info, Notable, "RTMP 1.0 §5.3.1.2.1", "Chunk stream shared by several message streams", "A type-0 header moved the chunk stream to another message stream; legal, but most senders keep one message stream per chunk stream."),
     rule!("chunk.extended-timestamp-inconsistent", Error, Misbehaviour, "RTMP 1.0 §5.3.1.2.2-5.3.1.2.3, §5.3.1.3", "Absolute timestamp in a type-1/2 extended field", "The extended timestamp of a type-1 or type-2 header is a delta, but this one equals roughly the previous absolute timestamp, so the sender wrote an absolute value where the delta belongs."),
@@ -191,6 +209,7 @@ pub static CATALOGUE: &[Rule] = &[
     rule!("command.format-selector", Error, Malformed, "RTMP errata §7.2", "AMF3 message without the 0 format selector", "Type 17 and 15 bodies start with a format-selector byte that must be 0."),
     rule!("command.missing-transaction-id", Error, Malformed, "RTMP 1.0 §7.1.1", "Command without a transaction id", "A command name must be followed by a transaction id."),
     rule!("command.name-not-string", Error, Malformed, "RTMP 1.0 §7.1.1", "Command name is not a string", "The first value of a command message is the command name, an AMF string."),
+    rule!("command.raw-amf3-body", Warning, Misbehaviour, "RTMP errata §7.2", "AMF3 message body without AVM+ switches", "A type 17 or 15 body is an AMF0 sequence in which single values switch to AMF3 with marker 0x11; this body reads as bare AMF3 instead."),
     rule!("command.transaction-id-not-number", Error, Malformed, "RTMP 1.0 §7.1.1", "Transaction id is not a number", "The second value of a command message is the transaction id, an AMF number."),
 ];
 

@@ -25,9 +25,9 @@
 //!   the legacy form some encoders write: accepted, with `amf0.ecma-missing-end`.
 //! - An empty key followed by anything but 0x09 is fatal (`amf0.bad-object-end`): the structure
 //!   is ambiguous from there on.
-//! - After an AVM+ marker (0x11) the rest of the body is kept as [`AmfValue::Amf3Raw`] and
-//!   decoding stops (`amf0.amf3-not-decoded`), because no AMF3 decoder exists yet to find where
-//!   the AMF3 value ends.
+//! - After an AVM+ marker (0x11) one value is decoded as AMF3 ([`super::amf3`], with fresh
+//!   AMF3 tables) and becomes [`AmfValue::Amf3`]; AMF0 decoding continues after it. AMF3 issues
+//!   (`amf3.*`) appear among this decoder's issues, and a fatal AMF3 issue stops the body.
 //!
 //! # Rule ids emitted
 //!
@@ -49,7 +49,6 @@
 //! | `amf0.date-timezone` | warning | §2.13 | no |
 //! | `amf0.long-string-could-be-short` | info | §2.14 | no |
 //! | `amf0.empty-class-name` | warning | §2.18 | no |
-//! | `amf0.amf3-not-decoded` | info | §3.1 | yes |
 //! | `amf0.too-deep` | warning | limit (derived) | yes |
 //! | `amf0.too-many-values` | warning | limit (derived) | yes |
 //!
@@ -59,11 +58,12 @@
 //! short form (0x02), longer ones the long form (0x0C); ECMA arrays write their
 //! `declared_count` as given; booleans are 0 or 1. AMF0 cannot carry an object key longer than
 //! 65,535 bytes, so longer keys are cut at the last character boundary within that; an empty key
-//! is written as-is (it reads back as an object end, so do not use one).
+//! is written as-is (it reads back as an object end, so do not use one). An AMF3 value is
+//! written as 0x11 followed by [`amf3::encode_value`].
 
 use std::collections::HashSet;
 
-use super::{AmfLimits, AmfValue};
+use super::{amf3, AmfLimits, AmfValue};
 use crate::wire::{Issue, Reader, Short};
 
 /// Markers (AMF0 §2.1).
@@ -108,12 +108,14 @@ pub const STRICT_ARRAY_COUNT: &str = "amf0.strict-array-count";
 pub const DATE_TIMEZONE: &str = "amf0.date-timezone";
 pub const LONG_STRING_COULD_BE_SHORT: &str = "amf0.long-string-could-be-short";
 pub const EMPTY_CLASS_NAME: &str = "amf0.empty-class-name";
+/// No longer emitted (AMF3 values are decoded); the id stays in the catalogue.
 pub const AMF3_NOT_DECODED: &str = "amf0.amf3-not-decoded";
 pub const TOO_DEEP: &str = "amf0.too-deep";
 pub const TOO_MANY_VALUES: &str = "amf0.too-many-values";
 
 /// Every rule id this module can emit.
-pub const RULE_IDS: [&str; 19] = [
+/// AMF3 values switched in by 0x11 add the ids of [`amf3::RULE_IDS`].
+pub const RULE_IDS: [&str; 18] = [
     TRUNCATED,
     UNKNOWN_MARKER,
     RESERVED_MARKER,
@@ -130,7 +132,6 @@ pub const RULE_IDS: [&str; 19] = [
     DATE_TIMEZONE,
     LONG_STRING_COULD_BE_SHORT,
     EMPTY_CLASS_NAME,
-    AMF3_NOT_DECODED,
     TOO_DEEP,
     TOO_MANY_VALUES,
 ];
@@ -229,7 +230,8 @@ enum KeyStep {
     End,
 }
 
-/// A fatal issue has been recorded; `Some` carries a value completed at the stop (AMF3 raw).
+/// A fatal issue has been recorded; `Some` carries a value completed at the stop (a partial
+/// AMF3 value).
 struct Fatal(Option<AmfValue>);
 
 impl KeyedFrame {
@@ -617,23 +619,20 @@ impl Decoder {
                 let kind = KeyedKind::Typed(class_name);
                 return Ok(Start::Open(Frame::Keyed(KeyedFrame::new(kind, at))));
             }
-            // §3.1: the next value is AMF3. Without an AMF3 decoder its end is unknown, so the
-            // rest of the body is kept raw and decoding stops here.
+            // §3.1 and RTMP errata §7.2: the next value, and only that one, is AMF3, with fresh
+            // AMF3 reference tables; the depth and value count carry on across the switch.
             marker::AVMPLUS => {
-                if r.is_empty() {
-                    return Err(self.short(
-                        "AMF3 value after the AVM+ marker",
-                        Short { offset: r.offset(), needed: 1, available: 0 },
-                    ));
+                let limits = AmfLimits { max_depth: self.max_depth, max_values: self.max_values };
+                let mut d3 = amf3::Decoder::continuing(&limits, self.values_seen);
+                let res = d3.decode_value(r, depth);
+                self.values_seen = d3.values_seen();
+                self.issues.extend(d3.into_issues());
+                match res {
+                    Ok(v) => AmfValue::Amf3(Box::new(v)),
+                    Err(amf3::Stopped { partial }) => {
+                        return Err(Fatal(partial.map(|v| AmfValue::Amf3(Box::new(v)))));
+                    }
                 }
-                let raw = r.take_rest();
-                let detail = format!(
-                    "AVM+ marker switches to AMF3, which is not decoded: the remaining {} \
-                     kept raw and decoding stops",
-                    plural(raw.len(), "byte is", "bytes are")
-                );
-                self.note(at, AMF3_NOT_DECODED, detail);
-                return Err(Fatal(Some(AmfValue::Amf3Raw(raw.to_vec()))));
             }
             // §2.1: markers end at 0x11.
             other => {
@@ -751,6 +750,10 @@ pub fn encode_value(v: &AmfValue, out: &mut Vec<u8>) {
             out.push(marker::TYPED_OBJECT);
             put_u16_str(class_name, out);
             put_entries(entries, out);
+        }
+        AmfValue::Amf3(v) => {
+            out.push(marker::AVMPLUS);
+            amf3::encode_value(v, out);
         }
         AmfValue::Amf3Raw(bytes) => {
             out.push(marker::AVMPLUS);

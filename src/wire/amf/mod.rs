@@ -1,6 +1,9 @@
-//! Action Message Format values (AMF0 now; AMF3 arrives through the AVM+ switch later).
+//! Action Message Format values: AMF0, and AMF3 values switched in by the AVM+ marker.
 
 pub mod amf0;
+pub mod amf3;
+
+pub use amf3::Amf3Value;
 
 use serde::Serialize;
 
@@ -37,8 +40,11 @@ pub enum AmfValue {
         class_name: String,
         entries: Vec<(String, AmfValue)>,
     },
-    /// The value after an AVM+ marker (0x11) is AMF3; until the AMF3 decoder exists, the bytes
-    /// from the AMF3 marker to the end of the body are kept raw (and a finding says so).
+    /// The AMF3 value that followed an AVM+ marker (0x11).
+    Amf3(Box<Amf3Value>),
+    /// AMF3 bytes kept raw, from the value after an AVM+ marker to the end of the body. The
+    /// decoder no longer produces this (an undecodable externalizable object is kept raw inside
+    /// [`Amf3Value::ExternalizableRaw`]); it stays so raw bytes can still be carried and encoded.
     Amf3Raw(Vec<u8>),
 }
 
@@ -46,6 +52,10 @@ impl AmfValue {
     pub fn as_str(&self) -> Option<&str> {
         match self {
             AmfValue::String(s) => Some(s),
+            AmfValue::Amf3(v) => match v.as_ref() {
+                Amf3Value::String(s) => Some(s),
+                _ => None,
+            },
             _ => None,
         }
     }
@@ -53,6 +63,11 @@ impl AmfValue {
     pub fn as_number(&self) -> Option<f64> {
         match self {
             AmfValue::Number(n) => Some(*n),
+            AmfValue::Amf3(v) => match v.as_ref() {
+                Amf3Value::Double(n) => Some(*n),
+                Amf3Value::Integer(i) => Some(f64::from(*i)),
+                _ => None,
+            },
             _ => None,
         }
     }
@@ -87,6 +102,7 @@ impl AmfValue {
             AmfValue::Unsupported => "unsupported",
             AmfValue::XmlDocument(_) => "xml-document",
             AmfValue::TypedObject { .. } => "typed-object",
+            AmfValue::Amf3(v) => v.type_name(),
             AmfValue::Amf3Raw(_) => "amf3",
         }
     }

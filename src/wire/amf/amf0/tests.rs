@@ -1,4 +1,5 @@
 use super::*;
+use crate::wire::amf::Amf3Value;
 use proptest::prelude::*;
 use std::time::{Duration, Instant};
 
@@ -27,6 +28,14 @@ const END: [u8; 3] = [0x00, 0x00, 0x09];
 
 fn cat(parts: &[&[u8]]) -> Vec<u8> {
     parts.concat()
+}
+
+fn amf3v(v: Amf3Value) -> AmfValue {
+    AmfValue::Amf3(Box::new(v))
+}
+
+fn known_rule(rule: &str) -> bool {
+    RULE_IDS.contains(&rule) || amf3::RULE_IDS.contains(&rule)
 }
 
 fn s(x: &str) -> AmfValue {
@@ -68,7 +77,7 @@ fn run(cases: Vec<Case>) {
         assert_eq!(got, c.issues, "{}: issues {:#?}", c.name, d.issues);
         assert_eq!(d.complete, c.complete, "{}: complete", c.name);
         for i in &d.issues {
-            assert!(RULE_IDS.contains(&i.rule), "{}: unlisted rule {}", c.name, i.rule);
+            assert!(known_rule(i.rule), "{}: unlisted rule {}", c.name, i.rule);
             assert!(!i.detail.is_empty() && !i.detail.contains('\n'), "{}", c.name);
         }
     }
@@ -346,7 +355,7 @@ fn rejects_fatal_problems() {
         case("rejects_truncated_reference", vec![0x07, 0x00], vec![], &[(B + 1, TRUNCATED)], false),
         case("rejects_truncated_ecma_count", vec![0x08, 0x00, 0x00], vec![], &[(B + 1, TRUNCATED)], false),
         case("rejects_truncated_class_name", vec![0x10, 0x00, 0x04, b'F'], vec![], &[(B + 1, TRUNCATED)], false),
-        case("rejects_avmplus_at_end", vec![0x11], vec![], &[(B + 1, TRUNCATED)], false),
+        case("rejects_avmplus_at_end", vec![0x11], vec![], &[(B + 1, amf3::TRUNCATED)], false),
         case(
             "rejects_unterminated_object",
             cat(&[&[0x03], &key("a"), &[0x05]]),
@@ -421,17 +430,24 @@ fn rejects_fatal_problems() {
             false,
         ),
         case(
-            "rejects_amf3_switch_keeping_raw_bytes",
-            cat(&[&st("a"), &[0x11, 0x06, 0x03, b'b']]),
-            vec![s("a"), AmfValue::Amf3Raw(vec![0x06, 0x03, b'b'])],
-            &[(B + 4, AMF3_NOT_DECODED)],
-            false,
+            "accepts_amf3_switch_then_amf0_again",
+            cat(&[&st("a"), &[0x11, 0x06, 0x03, b'b'], &num(2.0)]),
+            vec![s("a"), amf3v(Amf3Value::String("b".into())), AmfValue::Number(2.0)],
+            &[],
+            true,
         ),
         case(
-            "rejects_amf3_switch_inside_object",
-            cat(&[&[0x03], &key("a"), &[0x11, 0x04, 0x01], &END]),
-            vec![obj(&[("a", AmfValue::Amf3Raw(vec![0x04, 0x01, 0x00, 0x00, 0x09]))])],
-            &[(B + 4, AMF3_NOT_DECODED)],
+            "accepts_amf3_switch_inside_object",
+            cat(&[&[0x03], &key("a"), &[0x11, 0x04, 0x01], &key("b"), &[0x05], &END]),
+            vec![obj(&[("a", amf3v(Amf3Value::Integer(1))), ("b", AmfValue::Null)])],
+            &[],
+            true,
+        ),
+        case(
+            "rejects_truncated_amf3_value_inside_object",
+            cat(&[&[0x03], &key("a"), &[0x11, 0x09, 0x05, 0x01, 0x04, 0x00, 0x04]]),
+            vec![obj(&[("a", amf3v(Amf3Value::Array { assoc: vec![], dense: vec![Amf3Value::Integer(0)] }))])],
+            &[(B + 11, amf3::TRUNCATED)],
             false,
         ),
     ]);
@@ -828,7 +844,7 @@ fn arb_value() -> impl Strategy<Value = AmfValue> {
 fn check_invariants(bytes: &[u8], d: &Decoded) {
     let end = B + bytes.len() as u64;
     for i in &d.issues {
-        assert!(RULE_IDS.contains(&i.rule), "unlisted rule {}", i.rule);
+        assert!(known_rule(i.rule), "unlisted rule {}", i.rule);
         assert!((B..=end).contains(&i.offset), "offset {} outside {B}..={end}", i.offset);
     }
     if !d.complete {
