@@ -359,7 +359,10 @@ fn tcp_data_after_close() {
 
 /// Rules no input can trigger yet, each with the reason. Keep it tiny: a rule listed here that
 /// a test names, or that the catalogue no longer has, fails the meta-test.
-const UNTESTABLE: &[(&str, &str)] = &[];
+const UNTESTABLE: &[(&str, &str)] = &[(
+    "amf0.amf3-not-decoded",
+    "retired: AMF3 values after an AVM+ marker are decoded now, so nothing emits it; the id stays so it is never reused",
+)];
 
 /// Source files under `dir`, recursively.
 fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
@@ -466,16 +469,59 @@ fn string_literals(code: &str) -> BTreeSet<String> {
     out
 }
 
-/// `pub const NAME: &str = "value";` declarations of the crate.
-fn str_constants(files: &[PathBuf]) -> BTreeMap<String, String> {
-    let mut out = BTreeMap::new();
+/// `pub const NAME: &str = "value";` declarations of the crate: name → (declaring file, value),
+/// since several modules use the same name (`amf0::TRUNCATED`, `amf3::TRUNCATED`).
+fn str_constants(files: &[PathBuf]) -> BTreeMap<String, Vec<(PathBuf, String)>> {
+    let mut out: BTreeMap<String, Vec<(PathBuf, String)>> = BTreeMap::new();
     for f in files {
         for line in std::fs::read_to_string(f).unwrap().lines() {
             let Some(rest) = line.trim_start().strip_prefix("pub const ") else { continue };
             let Some((name, value)) = rest.split_once(": &str = \"") else { continue };
             let Some(value) = value.strip_suffix("\";") else { continue };
-            out.insert(name.trim().to_string(), value.to_string());
+            out.entry(name.trim().to_string()).or_default().push((f.clone(), value.to_string()));
         }
+    }
+    out
+}
+
+/// Which declaration a use of a constant in `user` means: the one whose module the use names
+/// (`amf3::TRUNCATED`), else the one declared nearest to the using file (a module's own tests
+/// use `super::*`).
+fn resolve<'a>(decls: &'a [(PathBuf, String)], user: &Path, qualifier: Option<&str>) -> Option<&'a str> {
+    if let Some(q) = qualifier {
+        if let Some((_, v)) = decls.iter().find(|(f, _)| f.file_stem().and_then(|s| s.to_str()) == Some(q)) {
+            return Some(v);
+        }
+    }
+    let common = |f: &Path| {
+        let (a, b) = (f.with_extension("").to_string_lossy().into_owned(), user.to_string_lossy().into_owned());
+        a.chars().zip(b.chars()).take_while(|(x, y)| x == y).count()
+    };
+    decls.iter().max_by_key(|(f, _)| common(f)).map(|(_, v)| v.as_str())
+}
+
+/// Uses of SCREAMING_CASE identifiers, with the module path segment before them if any.
+fn constant_uses(code: &str) -> Vec<(Option<&str>, &str)> {
+    let mut out = Vec::new();
+    // Words with their byte offsets.
+    let mut words: Vec<(usize, &str)> = Vec::new();
+    let mut start = None;
+    for (i, ch) in code.char_indices().chain(std::iter::once((code.len(), ' '))) {
+        match (ch.is_alphanumeric() || ch == '_', start) {
+            (true, None) => start = Some(i),
+            (false, Some(a)) => {
+                words.push((a, &code[a..i]));
+                start = None;
+            }
+            _ => {}
+        }
+    }
+    for (k, &(at, w)) in words.iter().enumerate() {
+        if !w.starts_with(|c: char| c.is_ascii_uppercase()) || w.chars().any(|c| c.is_ascii_lowercase()) {
+            continue;
+        }
+        let qualifier = (k > 0 && code[..at].ends_with("::")).then(|| words[k - 1].1);
+        out.push((qualifier, w));
     }
     out
 }
@@ -520,11 +566,11 @@ fn every_rule_is_named_by_a_test() {
     let constants = str_constants(&src);
 
     let mut named: BTreeSet<String> = BTreeSet::new();
-    for (_, code) in &test_code {
+    for (path, code) in &test_code {
         named.extend(string_literals(code));
-        for id in identifiers(code) {
-            if let Some(v) = constants.get(id) {
-                named.insert(v.clone());
+        for (qualifier, name) in constant_uses(code) {
+            if let Some(v) = constants.get(name).and_then(|d| resolve(d, path, qualifier)) {
+                named.insert(v.to_string());
             }
         }
     }

@@ -349,7 +349,6 @@ fn amf0_table() -> Vec<AmfCase> {
             1,
             [&[0x10, 0, 1, b'T'][..], &END].concat(),
         ),
-        amf_case(amf0::AMF3_NOT_DECODED, vec![0x11, 0x06, 0x03, b'b'], 0, vec![0x02, 0, 1, b'b']),
         amf_case(
             amf0::TOO_DEEP,
             nested_arrays(limits.max_depth + 1),
