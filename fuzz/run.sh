@@ -8,7 +8,7 @@ set -euo pipefail
 cd "$(dirname "$0")"
 secs=${1:-600}; shift || true
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(capture reassembly chunks amf0_body media_tags session)
+[ ${#targets[@]} -gt 0 ] || targets=(capture reassembly chunks amf0_body amf3_body media_tags session)
 command -v cargo-fuzz >/dev/null || cargo install cargo-fuzz
 mkdir -p corpus
 for t in "${targets[@]}"; do

@@ -76,6 +76,11 @@ pub fn amf0_body(data: &[u8]) {
     let _ = amf0::decode_body(data, 0, &AmfLimits::default());
 }
 
+/// An AMF3 value sequence (as after an AVM+ switch, or a bare AMF3 body).
+pub fn amf3_body(data: &[u8]) {
+    let _ = crate::wire::amf::amf3::decode_body(data, 0, &AmfLimits::default());
+}
+
 /// Audio and video tag bodies.
 pub fn media_tags(data: &[u8]) {
     let _ = media::decode_audio(data, 0);

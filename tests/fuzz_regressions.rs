@@ -10,6 +10,7 @@ fn harness(target: &str) -> fn(&[u8]) {
         "reassembly" => fuzzing::reassembly,
         "chunks" => fuzzing::chunks,
         "amf0_body" => fuzzing::amf0_body,
+        "amf3_body" => fuzzing::amf3_body,
         "media_tags" => fuzzing::media_tags,
         "session" => fuzzing::session,
         other => panic!("fuzz/regressions/{other}: no such harness"),
@@ -38,7 +39,14 @@ fn captures_pass_through_every_harness() {
     for p in captures() {
         let bytes = std::fs::read(&p).expect("readable");
         fuzzing::capture(&bytes);
-        for h in [fuzzing::chunks, fuzzing::amf0_body, fuzzing::media_tags, fuzzing::session, fuzzing::reassembly] {
+        for h in [
+            fuzzing::chunks,
+            fuzzing::amf0_body,
+            fuzzing::amf3_body,
+            fuzzing::media_tags,
+            fuzzing::session,
+            fuzzing::reassembly,
+        ] {
             h(&bytes[..bytes.len().min(200_000)]);
         }
     }
