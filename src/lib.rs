@@ -12,6 +12,7 @@
 pub mod analyze;
 pub mod capture;
 pub mod cli;
+pub mod flow;
 pub mod fuzzing;
 pub mod limits;
 pub mod report;
