@@ -15,6 +15,7 @@ pub mod cli;
 pub mod flow;
 pub mod fuzzing;
 pub mod limits;
+pub mod net;
 pub mod report;
 pub mod rules;
 pub mod session;
