@@ -6,4 +6,5 @@ mod common;
 mod conformance_output;
 mod fuzz_regressions;
 mod hostile_captures;
+mod proxy;
 mod real_captures;
