@@ -7,21 +7,16 @@
 use crate::capture::file::{CaptureError, CaptureReader};
 use crate::capture::tcp::{FlowConfig, FlowTable};
 use crate::capture::{link, FlowEvent, FlowId, Side, TcpAnomaly, Timestamp};
+use crate::flow::{FlowAnalysis, FlowSink};
 use crate::limits::Limits;
 use crate::report::{
-    DirectionStats, Finding, FindingCounts, FlowReport, FlowTcpStats, InputReport, Location, Place, ReportEvent,
-    ReportWriter, Summary,
+    DirectionStats, Finding, FindingCounts, FlowReport, FlowTcpStats, InputReport, Location, ReportEvent, ReportWriter,
+    Summary,
 };
-use crate::rules::{
-    self,
-    checks::{CheckIssue, Checker},
-    quirks::{self, Fingerprint},
-    select::RuleSelection,
-};
-use crate::session::MessageBody;
-use crate::session::{Session, SessionConfig, SessionEvent, Start};
-use crate::wire::{hex_window, Direction, Issue};
-use std::collections::{BTreeMap, HashMap, VecDeque};
+use crate::rules::{self, select::RuleSelection};
+use crate::session::Start;
+use crate::wire::{Direction, Issue};
+use std::collections::{BTreeMap, HashMap};
 use std::io::{self, Read};
 use std::net::SocketAddr;
 
@@ -60,70 +55,10 @@ pub struct Outcome {
     pub inputs: Vec<InputReport>,
 }
 
-/// Bytes kept per direction for evidence windows.
-const RECENT_BYTES: usize = 64 * 1024;
-/// Bytes shown as evidence.
-const EVIDENCE_BYTES: usize = 16;
-
-/// The last bytes of a direction, for evidence excerpts.
-#[derive(Debug)]
-struct Recent {
-    buf: Vec<u8>,
-    /// Stream offset one past the last byte written.
-    end: u64,
-}
-
-impl Recent {
-    fn new() -> Self {
-        Recent { buf: vec![0; RECENT_BYTES], end: 0 }
-    }
-    fn push(&mut self, offset: u64, data: &[u8]) {
-        self.end = offset;
-        let data = if data.len() > RECENT_BYTES { &data[data.len() - RECENT_BYTES..] } else { data };
-        let skip = (offset + (data.len() as u64)).saturating_sub(offset) - data.len() as u64;
-        let mut pos = ((offset + skip) % RECENT_BYTES as u64) as usize;
-        let mut rest = data;
-        while !rest.is_empty() {
-            let n = (RECENT_BYTES - pos).min(rest.len());
-            self.buf[pos..pos + n].copy_from_slice(&rest[..n]);
-            rest = &rest[n..];
-            pos = (pos + n) % RECENT_BYTES;
-        }
-        self.end = offset + data.len() as u64 + skip;
-    }
-    fn window(&self, offset: u64, len: usize) -> Option<Vec<u8>> {
-        let start_avail = self.end.saturating_sub(RECENT_BYTES as u64);
-        if offset < start_avail || offset >= self.end {
-            return None;
-        }
-        let n = len.min((self.end - offset) as usize);
-        Some((0..n).map(|i| self.buf[((offset + i as u64) % RECENT_BYTES as u64) as usize]).collect())
-    }
-}
-
-#[derive(Debug, Clone, Copy)]
-struct Seg {
-    start: u64,
-    end: u64,
-    frame: u64,
-    ts: Timestamp,
-}
-
+/// A flow of the capture: which TCP side is the client, and its analysis.
 struct FlowState {
-    id: u32,
     client: Side,
-    session: Session,
-    report: FlowReport,
-    segs: [VecDeque<Seg>; 2],
-    recent: [Recent; 2],
-    per_rule: HashMap<&'static str, usize>,
-    checker: Checker,
-    /// What the flow revealed about its peers, for quirk attribution.
-    fingerprint: Fingerprint,
-    /// Findings (indexes into the analyzer's list) of rules with known quirks that the
-    /// fingerprint could not attribute yet; they are written once attributed, or at close.
-    unattributed: Vec<usize>,
-    done: bool,
+    flow: FlowAnalysis,
 }
 
 impl FlowState {
@@ -133,12 +68,6 @@ impl FlowState {
         } else {
             Direction::ServerToClient
         }
-    }
-
-    fn seg_at(&self, dir: Direction, offset: u64) -> Option<Seg> {
-        let segs = &self.segs[dir.index()];
-        let i = segs.partition_point(|s| s.end <= offset);
-        segs.get(i).filter(|s| s.start <= offset).copied()
     }
 }
 
@@ -211,11 +140,6 @@ fn open_input(name: &str) -> io::Result<Box<dyn Read>> {
     } else {
         Ok(Box::new(std::fs::File::open(name)?))
     }
-}
-
-fn rel_time(ts: Timestamp, t0: Timestamp) -> f64 {
-    let d = ts.as_nanos().saturating_sub(t0.as_nanos());
-    d as f64 / 1e9
 }
 
 impl Analyzer<'_> {
@@ -309,13 +233,10 @@ impl Analyzer<'_> {
         events_ok?;
         // Close every flow still open, in flow order.
         let mut ids: Vec<FlowId> = self.live.keys().copied().collect();
-        ids.sort_by_key(|f| self.live[f].id);
+        ids.sort_by_key(|f| self.live[f].flow.id());
         for f in ids {
             if let Some(mut st) = self.live.remove(&f) {
-                for d in Direction::BOTH {
-                    st.session.handle_close(d);
-                }
-                self.drain(&mut st, t0v)?;
+                st.flow.handle_end(&mut self.sink())?;
                 self.close_flow(st)?;
             }
         }
@@ -434,72 +355,59 @@ impl Analyzer<'_> {
                     tcp: FlowTcpStats { c2s_end: "open", s2c_end: "open", ..Default::default() },
                     findings: FindingCounts::default(),
                 };
-                let cfg = SessionConfig { chunk: self.options.limits.chunk(), amf: self.options.limits.amf() };
                 let st = FlowState {
-                    id,
                     client,
-                    session: Session::new(cfg, start),
-                    report,
-                    segs: [VecDeque::new(), VecDeque::new()],
-                    recent: [Recent::new(), Recent::new()],
-                    per_rule: HashMap::new(),
-                    checker: Checker::new(),
-                    fingerprint: Fingerprint::default(),
-                    unattributed: Vec::new(),
-                    done: false,
+                    flow: FlowAnalysis::new(report, start, t0, self.options.limits, self.options.selection.clone()),
                 };
                 self.live.insert(flow, st);
                 if self.options.any_port && !on_port {
                     // Decided at the first client byte.
                     if let Some(st) = self.live.get_mut(&flow) {
-                        st.report.roles_from = "syn";
+                        st.flow.report_mut().roles_from = "syn";
                     }
                 }
                 let st = &self.live[&flow];
-                self.writer.event(&ReportEvent::FlowOpen(&st.report))?;
+                self.writer.event(&ReportEvent::FlowOpen(st.flow.report()))?;
             }
             FlowEvent::Data { flow, side, offset, data, frame, ts } => {
                 let Some(mut st) = self.live.remove(&flow) else { return Ok(()) };
                 let dir = st.dir_of(side);
-                if self.options.any_port && st.report.c2s.bytes == 0 && dir == Direction::ClientToServer && offset == 0
+                if self.options.any_port
+                    && st.flow.report().c2s.bytes == 0
+                    && dir == Direction::ClientToServer
+                    && offset == 0
                 {
                     let on_port = {
                         let p = |s: &str| s.rsplit(':').next().and_then(|p| p.parse::<u16>().ok());
-                        [p(&st.report.client), p(&st.report.server)]
+                        [p(&st.flow.report().client), p(&st.flow.report().server)]
                             .iter()
                             .flatten()
                             .any(|p| self.options.ports.contains(p))
                     };
                     if !on_port && !matches!(data.first(), Some(3 | 6 | 8 | 9)) {
                         to_ignore.push(flow);
-                        self.next_flow = self.next_flow.max(st.id + 1);
+                        self.next_flow = self.next_flow.max(st.flow.id() + 1);
                         return Ok(());
                     }
                 }
-                st.report.last_frame = frame;
-                st.report.dir_mut(dir).bytes += data.len() as u64;
-                st.segs[dir.index()].push_back(Seg { start: offset, end: offset + data.len() as u64, frame, ts });
-                st.recent[dir.index()].push(offset, data);
-                st.session.handle_bytes(dir, data);
-                self.drain(&mut st, t0)?;
-                self.prune(&mut st, dir);
+                st.flow.handle_data(dir, offset, data, frame, ts, &mut self.sink())?;
                 self.live.insert(flow, st);
             }
             FlowEvent::Gap { flow, side, offset, len, frame, .. } => {
                 let Some(mut st) = self.live.remove(&flow) else { return Ok(()) };
                 let dir = st.dir_of(side);
-                st.report.last_frame = frame;
-                st.report.tcp.gaps += 1;
-                st.report.tcp.gap_bytes += len;
+                let report = st.flow.report_mut();
+                report.last_frame = frame;
+                report.tcp.gaps += 1;
+                report.tcp.gap_bytes += len;
                 let issue = Issue::new(
                     offset,
                     "tcp.gap",
                     format!("{len} bytes of this direction were not captured; decoding resumes after them"),
                 );
                 // The frame is the packet that revealed the hole.
-                self.flow_finding(&mut st, dir, issue, None, Some([frame, frame]));
-                st.session.handle_gap(dir, len);
-                self.drain(&mut st, t0)?;
+                st.flow.finding(dir, issue, None, Some([frame, frame]), &mut self.sink());
+                st.flow.handle_gap(dir, len, &mut self.sink())?;
                 self.live.insert(flow, st);
             }
             FlowEvent::Anomaly { flow, side, offset, anomaly, frame, .. } => {
@@ -512,7 +420,7 @@ impl Analyzer<'_> {
                 let dir = st.dir_of(side);
                 let issue = match anomaly {
                     TcpAnomaly::Retransmission { len } => {
-                        st.report.tcp.retransmissions += 1;
+                        st.flow.report_mut().tcp.retransmissions += 1;
                         Issue::new(
                             offset,
                             "tcp.retransmission",
@@ -520,7 +428,7 @@ impl Analyzer<'_> {
                         )
                     }
                     TcpAnomaly::OverlapDiffers { len } => {
-                        st.report.tcp.overlaps_differing += 1;
+                        st.flow.report_mut().tcp.overlaps_differing += 1;
                         Issue::new(
                             offset,
                             "tcp.overlap-differs",
@@ -528,7 +436,7 @@ impl Analyzer<'_> {
                         )
                     }
                     TcpAnomaly::OutOfOrder { len } => {
-                        st.report.tcp.out_of_order += 1;
+                        st.flow.report_mut().tcp.out_of_order += 1;
                         Issue::new(
                             offset,
                             "tcp.out-of-order",
@@ -554,27 +462,24 @@ impl Analyzer<'_> {
                         format!("{missing} bytes of the segment were not captured (snap length)"),
                     ),
                 };
-                self.flow_finding(&mut st, dir, issue, None, Some([frame, frame]));
+                st.flow.finding(dir, issue, None, Some([frame, frame]), &mut self.sink());
                 self.live.insert(flow, st);
             }
             FlowEvent::Close { flow, side, reset, frame, .. } => {
                 let Some(mut st) = self.live.remove(&flow) else { return Ok(()) };
                 let dir = st.dir_of(side);
-                st.report.last_frame = frame;
+                let report = st.flow.report_mut();
+                report.last_frame = frame;
                 let end = if reset { "rst" } else { "fin" };
                 match dir {
-                    Direction::ClientToServer => st.report.tcp.c2s_end = end,
-                    Direction::ServerToClient => st.report.tcp.s2c_end = end,
+                    Direction::ClientToServer => report.tcp.c2s_end = end,
+                    Direction::ServerToClient => report.tcp.s2c_end = end,
                 }
-                st.session.handle_close(dir);
-                if reset {
-                    st.session.handle_close(dir.reverse());
-                }
-                self.drain(&mut st, t0)?;
-                if st.report.tcp.c2s_end != "open" && st.report.tcp.s2c_end != "open" || reset {
-                    st.done = true;
-                    let after_close = st.per_rule.get("tcp.data-after-close").copied().unwrap_or(0);
-                    self.closed.insert(flow, ClosedFlow { id: st.id, client: st.client, after_close });
+                st.flow.handle_close(dir, reset, &mut self.sink())?;
+                let tcp = &st.flow.report().tcp;
+                if tcp.c2s_end != "open" && tcp.s2c_end != "open" || reset {
+                    let after_close = st.flow.findings_of("tcp.data-after-close");
+                    self.closed.insert(flow, ClosedFlow { id: st.flow.id(), client: st.client, after_close });
                     self.close_flow(st)?;
                 } else {
                     self.live.insert(flow, st);
@@ -618,175 +523,17 @@ impl Analyzer<'_> {
         self.findings.push(f);
     }
 
-    fn prune(&mut self, st: &mut FlowState, dir: Direction) {
-        let keep_from = st.session.oldest_needed_offset(dir);
-        let segs = &mut st.segs[dir.index()];
-        while segs.len() > 1 && segs.front().is_some_and(|s| s.end <= keep_from) {
-            segs.pop_front();
-        }
+    fn sink(&mut self) -> FlowSink<'_> {
+        FlowSink { writer: &mut *self.writer, findings: &mut self.findings, summary: &mut self.summary }
     }
 
-    fn frames(&self, st: &FlowState, dir: Direction, start: u64, end: u64) -> Option<[u64; 2]> {
-        let a = st.seg_at(dir, start)?;
-        let b = st.seg_at(dir, end.max(start + 1) - 1).unwrap_or(a);
-        Some([a.frame, b.frame])
-    }
-
-    fn flow_finding(
-        &mut self,
-        st: &mut FlowState,
-        dir: Direction,
-        issue: Issue,
-        message_index: Option<u64>,
-        frames: Option<[u64; 2]>,
-    ) {
-        if !self.options.selection.allows(issue.rule) {
-            return;
-        }
-        let severity = rules::severity_of(issue.rule);
-        st.report.findings.add(severity);
-        self.summary.findings.add(severity);
-        let n = st.per_rule.entry(issue.rule).or_default();
-        *n += 1;
-        if *n > self.options.limits.max_findings_per_rule_per_flow {
-            return;
-        }
-        let frames = frames.or_else(|| self.frames(st, dir, issue.offset, issue.offset + 1));
-        let evidence =
-            st.recent[dir.index()].window(issue.offset, EVIDENCE_BYTES).map(|b| hex_window(&b, EVIDENCE_BYTES));
-        let known_quirk = st.fingerprint.attribute(issue.rule, dir, &issue.detail, false);
-        let f = Finding {
-            rule: issue.rule,
-            severity,
-            title: rules::lookup(issue.rule).map(|r| r.title).unwrap_or("(rule missing from the catalogue)"),
-            location: Location {
-                input: None,
-                flow: Some(st.id),
-                direction: Some(dir),
-                offset: Some(issue.offset),
-                frames,
-                message_index,
-            },
-            detail: issue.detail,
-            known_quirk,
-            evidence,
-        };
-        if known_quirk.is_none() && quirks::is_candidate(f.rule) {
-            // Written when the fingerprint explains it, or when the flow closes.
-            st.unattributed.push(self.findings.len());
-        } else {
-            let _ = self.writer.event(&ReportEvent::Finding(&f));
-        }
-        self.findings.push(f);
-    }
-
-    /// Attributes the flow's findings that were waiting for the fingerprint and writes those
-    /// it explains; with `final_`, applies generic habits and writes all that remain.
-    fn attribute_waiting(&mut self, st: &mut FlowState, final_: bool) {
-        let mut still = Vec::new();
-        for i in std::mem::take(&mut st.unattributed) {
-            let Some(f) = self.findings.get_mut(i) else { continue };
-            let dir = f.location.direction.unwrap_or(Direction::ClientToServer);
-            f.known_quirk = st.fingerprint.attribute(f.rule, dir, &f.detail, final_);
-            if f.known_quirk.is_some() || final_ {
-                let _ = self.writer.event(&ReportEvent::Finding(f));
-            } else {
-                still.push(i);
-            }
-        }
-        st.unattributed = still;
-    }
-
-    /// Learns about the peers from a connect (flashVer) or its `_result` (fmsVer).
-    fn fingerprint_message(st: &mut FlowState, m: &crate::session::Message) -> bool {
-        let MessageBody::Command(c) = &m.body else { return false };
-        let obj = |k: &str| c.command_object.as_ref().and_then(|o| o.get(k)).and_then(|v| v.as_str());
-        match (m.direction, c.name.as_deref()) {
-            (Direction::ClientToServer, Some("connect")) => {
-                obj("flashVer").is_some_and(|v| st.fingerprint.on_flash_ver(v))
-            }
-            (Direction::ServerToClient, Some("_result")) => obj("fmsVer").is_some_and(|v| st.fingerprint.on_fms_ver(v)),
-            _ => false,
-        }
-    }
-
-    fn drain(&mut self, st: &mut FlowState, t0: Timestamp) -> io::Result<()> {
-        let mut checked: Vec<CheckIssue> = Vec::new();
-        while let Some(ev) = st.session.poll_event() {
-            st.checker.on_event(&ev, &mut checked);
-            match ev {
-                SessionEvent::Message(m) => {
-                    let dir = m.direction;
-                    let frames = self.frames(st, dir, m.offset, m.end_offset);
-                    let time = st.seg_at(dir, m.end_offset.max(m.offset + 1) - 1).map(|s| rel_time(s.ts, t0));
-                    let place = Place { flow: st.id, direction: dir, offset: m.offset, frames, time };
-                    st.report.dir_mut(dir).add_message(&m);
-                    self.summary.messages += 1;
-                    self.writer.event(&ReportEvent::Message { place, message: &m })?;
-                    if Self::fingerprint_message(st, &m) {
-                        self.attribute_waiting(st, false);
-                    }
-                }
-                SessionEvent::Issue { direction, issue, message_index } => {
-                    self.flow_finding(st, direction, issue, message_index, None);
-                }
-                SessionEvent::ChunkSizeChanged { direction, offset, old, new } => {
-                    let d = st.report.dir_mut(direction);
-                    d.chunk_size = new;
-                    d.chunk_size_changes += 1;
-                    let place = Place {
-                        flow: st.id,
-                        direction,
-                        offset,
-                        frames: self.frames(st, direction, offset.saturating_sub(1), offset),
-                        time: None,
-                    };
-                    self.writer.event(&ReportEvent::ChunkSize { place, old, new })?;
-                }
-                SessionEvent::Resynced { direction, offset, skipped, chunk_size } => {
-                    let place = Place {
-                        flow: st.id,
-                        direction,
-                        offset,
-                        frames: self.frames(st, direction, offset, offset + 1),
-                        time: None,
-                    };
-                    st.report.dir_mut(direction).chunk_size = chunk_size;
-                    self.writer.event(&ReportEvent::Resync { place, skipped, chunk_size })?;
-                }
-                SessionEvent::Handshake(summary) => {
-                    self.writer.event(&ReportEvent::Handshake { flow: st.id, summary: &summary })?;
-                    if st.fingerprint.on_handshake(&summary) {
-                        self.attribute_waiting(st, false);
-                    }
-                    st.report.handshake = Some(*summary);
-                }
-                SessionEvent::Aborted { .. } => {}
-            }
-            // Stateful findings about a message come right after it.
-            for c in checked.drain(..) {
-                self.flow_finding(st, c.direction, c.issue, c.message_index, None);
-            }
-        }
-        Ok(())
-    }
-
-    fn close_flow(&mut self, mut st: FlowState) -> io::Result<()> {
-        let mut checked = Vec::new();
-        st.checker.finish(&mut checked);
-        for c in checked {
-            self.flow_finding(&mut st, c.direction, c.issue, c.message_index, None);
-        }
-        self.attribute_waiting(&mut st, true);
-        for d in Direction::BOTH {
-            st.report.dir_mut(d).chunk = st.session.chunk_counters(d);
-        }
-        self.writer.event(&ReportEvent::FlowClose(&st.report))?;
-        let id = st.id as usize;
+    fn close_flow(&mut self, st: FlowState) -> io::Result<()> {
+        let report = st.flow.finish(&mut self.sink())?;
+        let id = report.flow as usize;
         if self.flows.len() <= id {
-            self.flows.resize_with(id + 1, || st.report.clone());
+            self.flows.resize_with(id + 1, || report.clone());
         }
-        self.flows[id] = st.report;
+        self.flows[id] = report;
         Ok(())
     }
 }

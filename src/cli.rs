@@ -29,6 +29,8 @@ pub struct Cli {
 pub enum Command {
     /// Decode RTMP in pcap/pcapng captures and report messages and findings.
     Analyze(AnalyzeArgs),
+    /// Relay RTMP between clients and an upstream server, analysing every session live.
+    Proxy(ProxyArgs),
     /// List the rule catalogue.
     Rules(RulesArgs),
 }
@@ -81,6 +83,40 @@ pub struct AnalyzeArgs {
     pub limits: bool,
 }
 
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LiveFormat {
+    Text,
+    Ndjson,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ProxyArgs {
+    /// Address to accept clients on (port 0 picks a free port; the address is logged).
+    #[arg(long, value_name = "ADDR:PORT")]
+    pub listen: String,
+    /// Server to relay to: rtmp://HOST[:PORT] (1935 by default).
+    #[arg(long, value_name = "URL")]
+    pub upstream: String,
+    /// Live output format.
+    #[arg(long, value_enum, default_value_t = LiveFormat::Ndjson)]
+    pub format: LiveFormat,
+    /// Write the live output here instead of standard output.
+    #[arg(short, long)]
+    pub output: Option<PathBuf>,
+    /// Write each session's full JSON report here when it closes.
+    #[arg(long, value_name = "DIR")]
+    pub report_dir: Option<PathBuf>,
+    /// Record each session here as pcapng (synthesized TCP framing, real timestamps).
+    #[arg(long, value_name = "DIR")]
+    pub record_dir: Option<PathBuf>,
+    /// Report only rules matching this id, area or glob; repeatable.
+    #[arg(long = "rule", value_name = "ID_OR_PREFIX")]
+    pub rules: Vec<String>,
+    /// Do not report rules matching this id, area or glob; repeatable.
+    #[arg(long = "skip", value_name = "ID_OR_PREFIX")]
+    pub skip: Vec<String>,
+}
+
 #[derive(Debug, clap::Args)]
 pub struct RulesArgs {
     #[arg(long, value_enum, default_value_t = RulesFormat::Text)]
@@ -98,8 +134,42 @@ pub enum RulesFormat {
 pub fn run(cli: Cli) -> anyhow::Result<u8> {
     match cli.command {
         Command::Analyze(a) => run_analyze(a),
+        Command::Proxy(p) => run_proxy(p),
         Command::Rules(r) => run_rules(r),
     }
+}
+
+fn run_proxy(p: ProxyArgs) -> anyhow::Result<u8> {
+    use crate::net::{live, proxy};
+    let selection = match RuleSelection::new(p.rules, p.skip) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("rtmpscope: {e}");
+            return Ok(EXIT_USAGE);
+        }
+    };
+    let upstream = match proxy::Upstream::parse(&p.upstream) {
+        Ok(u) => u,
+        Err(e) => {
+            eprintln!("rtmpscope: {e}");
+            return Ok(EXIT_USAGE);
+        }
+    };
+    let config = proxy::ProxyConfig {
+        listen: p.listen,
+        upstream,
+        format: match p.format {
+            LiveFormat::Text => live::LiveFormat::Text,
+            LiveFormat::Ndjson => live::LiveFormat::Ndjson,
+        },
+        output: p.output,
+        report_dir: p.report_dir,
+        record_dir: p.record_dir,
+        limits: Limits::default(),
+        selection,
+    };
+    proxy::run(config)?;
+    Ok(EXIT_OK)
 }
 
 fn run_analyze(a: AnalyzeArgs) -> anyhow::Result<u8> {

@@ -12,8 +12,10 @@
 pub mod analyze;
 pub mod capture;
 pub mod cli;
+pub mod flow;
 pub mod fuzzing;
 pub mod limits;
+pub mod net;
 pub mod report;
 pub mod rules;
 pub mod session;

@@ -6,5 +6,6 @@ mod common;
 mod conformance_output;
 mod fuzz_regressions;
 mod hostile_captures;
+mod proxy;
 mod real_captures;
 mod rule_coverage;

@@ -13,12 +13,30 @@ const MAX_SUMMARY: usize = 160;
 #[derive(Debug)]
 pub struct TextWriter<W: Write> {
     out: W,
+    /// Findings and chunk size changes are written as they happen (the live proxy view)
+    /// instead of grouped at the end.
+    live: bool,
 }
 
 impl<W: Write> TextWriter<W> {
     pub fn new(out: W) -> Self {
-        TextWriter { out }
+        TextWriter { out, live: false }
     }
+    /// A writer for a live view: every event on its own line as it happens.
+    pub fn live(out: W) -> Self {
+        TextWriter { out, live: true }
+    }
+}
+
+/// One line describing a finding.
+fn finding_line(f: &Finding) -> String {
+    let l = &f.location;
+    let dir = l.direction.map(|d| d.as_str()).unwrap_or("-");
+    let off = l.offset.map(|o| o.to_string()).unwrap_or_else(|| "-".into());
+    let frame = l.frames.map(|f| f[0].to_string()).unwrap_or_else(|| "-".into());
+    let flow = l.flow.map(|f| f.to_string()).unwrap_or_else(|| "-".into());
+    let quirk = f.known_quirk.map(|q| format!(" (known quirk: {q})")).unwrap_or_default();
+    format!("[{}] flow {} {} offset {} frame {}: {}{}", f.rule, flow, dir, off, frame, f.detail, quirk)
 }
 
 /// A compact one-line rendering of a body.
@@ -153,6 +171,26 @@ impl<W: Write> ReportWriter for TextWriter<W> {
                 "       f{} {} resynchronised at offset {} after {} bytes (chunk size {})",
                 place.flow, place.direction, place.offset, skipped, chunk_size
             ),
+            ReportEvent::Finding(f) if self.live => {
+                writeln!(self.out, "       {} {}", f.severity.as_str(), finding_line(f))
+            }
+            ReportEvent::ChunkSize { place, old, new } if self.live => writeln!(
+                self.out,
+                "       f{} {} chunk size {} -> {} at offset {}",
+                place.flow, place.direction, old, new, place.offset
+            ),
+            ReportEvent::FlowClose(f) if self.live => writeln!(
+                self.out,
+                "flow {} closed: c2s {} bytes ({}), s2c {} bytes ({}), findings {} error(s) {} warning(s) {} info",
+                f.flow,
+                f.c2s.bytes,
+                f.tcp.c2s_end,
+                f.s2c.bytes,
+                f.tcp.s2c_end,
+                f.findings.error,
+                f.findings.warning,
+                f.findings.info
+            ),
             _ => Ok(()),
         }
     }
@@ -176,17 +214,7 @@ impl<W: Write> ReportWriter for TextWriter<W> {
             }
             writeln!(self.out, "\n{} ({}):", sev.as_str().to_uppercase(), group.len())?;
             for f in group {
-                let l = &f.location;
-                let dir = l.direction.map(|d| d.as_str()).unwrap_or("-");
-                let off = l.offset.map(|o| o.to_string()).unwrap_or_else(|| "-".into());
-                let frame = l.frames.map(|f| f[0].to_string()).unwrap_or_else(|| "-".into());
-                let flow = l.flow.map(|f| f.to_string()).unwrap_or_else(|| "-".into());
-                let quirk = f.known_quirk.map(|q| format!(" (known quirk: {q})")).unwrap_or_default();
-                writeln!(
-                    self.out,
-                    "  [{}] flow {} {} offset {} frame {}: {}{}",
-                    f.rule, flow, dir, off, frame, f.detail, quirk
-                )?;
+                writeln!(self.out, "  {}", finding_line(f))?;
             }
         }
         writeln!(

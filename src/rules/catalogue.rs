@@ -11,6 +11,8 @@ macro_rules! rule {
 }
 
 pub static CATALOGUE: &[Rule] = &[
+    // live analysis
+    rule!("analysis.gap", Warning, Capture, "rtmpscope proxy", "Analysis fell behind the relay", "The proxy forwarded these bytes but its analysis could not keep up and dropped them; decoding skips them like a capture gap (every byte was still relayed)."),
     // capture and TCP
     rule!("capture.ip-fragment", Warning, Capture, "RFC 791 §2.3; RFC 8200 §4.5", "IP fragment not reassembled", "The packet is an IP fragment; fragments are counted but not reassembled, so its bytes are missing from the TCP stream."),
     rule!("capture.snaplen-truncated", Warning, Capture, "pcap snaplen", "Packet cut by the snap length", "The capture kept only part of the packet; the missing TCP payload is treated as a gap."),

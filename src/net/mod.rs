@@ -1,0 +1,9 @@
+//! Drivers that touch sockets and clocks; tokio is used here and nowhere else.
+//!
+//! - [`proxy`]: the live man-in-the-middle proxy (`rtmpscope proxy`).
+//! - [`live`]: the analysis task of one proxied session (live events, report, recording).
+//! - [`recorder`]: writes a relayed connection as pcapng with synthesized TCP framing.
+
+pub mod live;
+pub mod proxy;
+pub mod recorder;

@@ -1,0 +1,418 @@
+//! The live man-in-the-middle proxy: accepts RTMP clients, connects each to the upstream
+//! server and relays both directions byte for byte, while a separate task per session analyses
+//! copies of the bytes (see [`super::live`]).
+//!
+//! Forwarding never waits on analysis: each read is written to the other side first, then
+//! offered to the analysis queue without waiting; when the queue is full the bytes are counted
+//! as an analysis gap instead. Each session runs in its own tasks, so one slow or failing
+//! session cannot hold up another.
+
+use super::live::{self, End, Input, LiveConfig, LiveFormat, SessionInfo, Totals};
+use crate::limits::Limits;
+use crate::rules::select::RuleSelection;
+use crate::wire::Direction;
+use serde_json::json;
+use std::io::{self, Write};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::{mpsc, watch};
+use tokio::task::JoinSet;
+
+/// Bytes read at once from either side (one recorded frame each).
+const READ_BUFFER: usize = 16 * 1024;
+/// Reads queued for a session's analysis before further bytes are dropped from it: at most
+/// `ANALYSIS_QUEUE * READ_BUFFER` bytes (4 MiB) per session.
+const ANALYSIS_QUEUE: usize = 256;
+/// Batches of live output lines waiting for the output task.
+const OUTPUT_QUEUE: usize = 4096;
+/// How long an upstream connection may take.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Where the proxy forwards to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Upstream {
+    pub host: String,
+    pub port: u16,
+    pub tls: bool,
+}
+
+impl std::fmt::Display for Upstream {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let scheme = if self.tls { "rtmps" } else { "rtmp" };
+        if self.host.contains(':') {
+            write!(f, "{scheme}://[{}]:{}", self.host, self.port)
+        } else {
+            write!(f, "{scheme}://{}:{}", self.host, self.port)
+        }
+    }
+}
+
+impl Upstream {
+    /// Parses `rtmp://HOST[:PORT][/...]` or `rtmps://…` (the path, if any, is the client's
+    /// business and ignored here).
+    pub fn parse(url: &str) -> Result<Upstream, String> {
+        let (tls, rest) = if let Some(r) = url.strip_prefix("rtmp://") {
+            (false, r)
+        } else if let Some(r) = url.strip_prefix("rtmps://") {
+            (true, r)
+        } else {
+            return Err(format!("upstream {url:?} must start with rtmp:// or rtmps://"));
+        };
+        let authority = rest.split('/').next().unwrap_or("");
+        let default_port = if tls { 443 } else { 1935 };
+        let (host, port) = if let Some(v6) = authority.strip_prefix('[') {
+            let (h, after) = v6.split_once(']').ok_or_else(|| format!("upstream {url:?}: unclosed '['"))?;
+            let port = match after.strip_prefix(':') {
+                Some(p) => p.parse().map_err(|_| format!("upstream {url:?}: bad port {p:?}"))?,
+                None if after.is_empty() => default_port,
+                None => return Err(format!("upstream {url:?}: unexpected {after:?} after the address")),
+            };
+            (h.to_string(), port)
+        } else {
+            match authority.rsplit_once(':') {
+                Some((h, p)) => (h.to_string(), p.parse().map_err(|_| format!("upstream {url:?}: bad port {p:?}"))?),
+                None => (authority.to_string(), default_port),
+            }
+        };
+        if host.is_empty() {
+            return Err(format!("upstream {url:?} has no host"));
+        }
+        Ok(Upstream { host, port, tls })
+    }
+}
+
+/// Everything `rtmpscope proxy` was asked to do.
+#[derive(Debug, Clone)]
+pub struct ProxyConfig {
+    pub listen: String,
+    pub upstream: Upstream,
+    pub format: LiveFormat,
+    pub output: Option<PathBuf>,
+    pub report_dir: Option<PathBuf>,
+    pub record_dir: Option<PathBuf>,
+    pub limits: Limits,
+    pub selection: RuleSelection,
+}
+
+/// Runs the proxy until SIGINT or SIGTERM.
+pub fn run(config: ProxyConfig) -> anyhow::Result<()> {
+    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    rt.block_on(serve(config))
+}
+
+/// Writes live output batches as they come, flushing each.
+async fn output_task(mut rx: mpsc::Receiver<Vec<u8>>, mut out: Box<dyn Write + Send>) {
+    while let Some(batch) = rx.recv().await {
+        // Blocking writes here pace only the live view: the relays never wait on this task.
+        if out.write_all(&batch).and_then(|_| out.flush()).is_err() {
+            // The reader went away (a closed pipe); keep draining so sessions are not held up.
+            while rx.recv().await.is_some() {}
+            return;
+        }
+    }
+}
+
+async fn shutdown_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = tokio::signal::ctrl_c() => {}
+                    _ = term.recv() => {}
+                }
+            }
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}
+
+async fn serve(config: ProxyConfig) -> anyhow::Result<()> {
+    if config.upstream.tls {
+        anyhow::bail!("rtmps:// upstreams are not supported yet");
+    }
+    for dir in [&config.report_dir, &config.record_dir].into_iter().flatten() {
+        std::fs::create_dir_all(dir).map_err(|e| anyhow::anyhow!("cannot create {}: {e}", dir.display()))?;
+    }
+    let out: Box<dyn Write + Send> = match &config.output {
+        Some(p) => Box::new(io::BufWriter::new(
+            std::fs::File::create(p).map_err(|e| anyhow::anyhow!("cannot write {}: {e}", p.display()))?,
+        )),
+        None => Box::new(io::stdout()),
+    };
+    let listener = TcpListener::bind(&config.listen)
+        .await
+        .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", config.listen))?;
+    let local = listener.local_addr()?;
+    eprintln!("rtmpscope: proxy listening on {local}, upstream {}", config.upstream);
+
+    let (out_tx, out_rx) = mpsc::channel::<Vec<u8>>(OUTPUT_QUEUE);
+    let output = tokio::spawn(output_task(out_rx, out));
+    if config.format == LiveFormat::Ndjson {
+        let start = json!({"type": "start", "flow": null, "direction": null, "frame": null, "offset": null,
+            "body": {"schema_version": crate::report::SCHEMA_VERSION, "tool": "rtmpscope", "version": env!("CARGO_PKG_VERSION"), "mode": "proxy", "listen": local.to_string(), "upstream": config.upstream.to_string()}});
+        let _ = out_tx.send(format!("{start}\n").into_bytes()).await;
+    }
+    let live_cfg = Arc::new(LiveConfig {
+        format: config.format,
+        report_dir: config.report_dir.clone(),
+        record_dir: config.record_dir.clone(),
+        limits: config.limits,
+        selection: config.selection.clone(),
+        out: out_tx.clone(),
+        totals: Mutex::new(Totals::default()),
+    });
+    let (stop_tx, stop_rx) = watch::channel(false);
+    let mut sessions = JoinSet::new();
+    let mut next_id: u32 = 1;
+    let shutdown = shutdown_signal();
+    tokio::pin!(shutdown);
+    loop {
+        tokio::select! {
+            _ = &mut shutdown => break,
+            accepted = listener.accept() => match accepted {
+                Ok((client, peer)) => {
+                    let id = next_id;
+                    next_id = next_id.wrapping_add(1);
+                    let upstream = config.upstream.clone();
+                    sessions.spawn(session(id, client, peer, upstream, live_cfg.clone(), stop_rx.clone()));
+                }
+                Err(e) => {
+                    // Out of descriptors and the like: wait a little rather than spin.
+                    eprintln!("rtmpscope: accept failed: {e}");
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                }
+            },
+            Some(done) = sessions.join_next(), if !sessions.is_empty() => {
+                if let Err(e) = done {
+                    eprintln!("rtmpscope: a session task failed: {e}");
+                }
+            }
+        }
+    }
+    drop(listener);
+    eprintln!("rtmpscope: stopping: closing {} session(s)", sessions.len());
+    let _ = stop_tx.send(true);
+    while let Some(done) = sessions.join_next().await {
+        if let Err(e) = done {
+            eprintln!("rtmpscope: a session task failed: {e}");
+        }
+    }
+    let (n, summary) = match live_cfg.totals.lock() {
+        Ok(t) => (t.sessions, t.summary.clone()),
+        Err(_) => (0, Default::default()),
+    };
+    if config.format == LiveFormat::Ndjson {
+        let line = json!({"type": "summary", "flow": null, "direction": null, "frame": null, "offset": null,
+            "body": {"sessions": n, "summary": summary}});
+        let _ = out_tx.send(format!("{line}\n").into_bytes()).await;
+    } else {
+        let line = format!(
+            "summary: {n} session(s), {} message(s), {} error(s), {} warning(s), {} info\n",
+            summary.messages, summary.findings.error, summary.findings.warning, summary.findings.info
+        );
+        let _ = out_tx.send(line.into_bytes()).await;
+    }
+    drop(live_cfg);
+    drop(out_tx);
+    let _ = output.await;
+    Ok(())
+}
+
+async fn session(
+    id: u32,
+    client: TcpStream,
+    peer: SocketAddr,
+    upstream: Upstream,
+    cfg: Arc<LiveConfig>,
+    stop: watch::Receiver<bool>,
+) {
+    let start = live::now();
+    let connected =
+        tokio::time::timeout(CONNECT_TIMEOUT, TcpStream::connect((upstream.host.as_str(), upstream.port))).await;
+    let server = match connected {
+        Ok(Ok(s)) => s,
+        Ok(Err(e)) => return connect_failed(id, peer, &upstream, &e.to_string(), &cfg).await,
+        Err(_) => return connect_failed(id, peer, &upstream, "timed out", &cfg).await,
+    };
+    let _ = client.set_nodelay(true);
+    let _ = server.set_nodelay(true);
+    let upstream_addr = match server.peer_addr() {
+        Ok(a) => a,
+        Err(e) => return connect_failed(id, peer, &upstream, &e.to_string(), &cfg).await,
+    };
+    let (tx, rx) = mpsc::channel(ANALYSIS_QUEUE);
+    let info = SessionInfo { id, client: peer, upstream: upstream_addr, start };
+    let analysis = tokio::spawn(live::run(info, rx, cfg));
+    relay(client, server, tx, stop).await;
+    if let Err(e) = analysis.await {
+        eprintln!("rtmpscope: session {id}: analysis failed: {e}");
+    }
+}
+
+async fn connect_failed(id: u32, peer: SocketAddr, upstream: &Upstream, why: &str, cfg: &LiveConfig) {
+    eprintln!("rtmpscope: session {id}: cannot connect to upstream {upstream}: {why}; closing client {peer}");
+    let mut batch = live::session_line(
+        cfg.format,
+        "session_open",
+        id,
+        json!({"session": id, "client": peer.to_string(), "upstream": upstream.to_string()}),
+    );
+    batch.extend(live::session_line(
+        cfg.format,
+        "session_close",
+        id,
+        json!({"session": id, "client": peer.to_string(), "upstream": upstream.to_string(),
+               "error": format!("cannot connect to upstream: {why}")}),
+    ));
+    let _ = cfg.out.send(batch).await;
+}
+
+/// Hands copies of one direction's bytes to the analysis without ever waiting for it.
+struct Feed {
+    tx: mpsc::Sender<Input>,
+    dir: Direction,
+    /// Bytes dropped since the analysis last had room.
+    pending_gap: u64,
+}
+
+impl Feed {
+    fn data(&mut self, bytes: &[u8]) {
+        let ts = live::now();
+        if self.pending_gap > 0 {
+            match self.tx.try_reserve() {
+                Ok(permit) => {
+                    permit.send(Input::Gap { dir: self.dir, len: self.pending_gap });
+                    self.pending_gap = 0;
+                }
+                Err(_) => {
+                    self.pending_gap += bytes.len() as u64;
+                    return;
+                }
+            }
+        }
+        match self.tx.try_reserve() {
+            Ok(permit) => permit.send(Input::Data { dir: self.dir, ts, bytes: bytes.to_vec() }),
+            Err(mpsc::error::TrySendError::Full(())) => self.pending_gap += bytes.len() as u64,
+            // The analysis is gone (it failed); forwarding goes on.
+            Err(mpsc::error::TrySendError::Closed(())) => {}
+        }
+    }
+
+    /// The end of the direction is always delivered (after any pending gap): the relay of this
+    /// direction is over, so waiting here holds up nothing but this session's teardown.
+    async fn end(&mut self, end: End) {
+        let ts = live::now();
+        if self.pending_gap > 0 {
+            let _ = self.tx.send(Input::Gap { dir: self.dir, len: self.pending_gap }).await;
+            self.pending_gap = 0;
+        }
+        let _ = self.tx.send(Input::End { dir: self.dir, end, ts }).await;
+    }
+}
+
+/// How one direction's pump stopped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum PumpEnd {
+    /// The source closed; the destination's write side was shut down.
+    Fin,
+    /// Reading from the source failed (reset).
+    SourceBroke,
+    /// Writing to the destination failed (it reset or went away).
+    DestinationBroke,
+}
+
+async fn pump(from: &mut OwnedReadHalf, to: &mut OwnedWriteHalf, feed: &mut Feed) -> PumpEnd {
+    let mut buf = vec![0u8; READ_BUFFER];
+    loop {
+        let n = match from.read(&mut buf).await {
+            Ok(0) => {
+                let _ = to.shutdown().await;
+                feed.end(End::Fin).await;
+                return PumpEnd::Fin;
+            }
+            Ok(n) => n,
+            Err(_) => {
+                feed.end(End::Reset).await;
+                return PumpEnd::SourceBroke;
+            }
+        };
+        let data = &buf[..n];
+        let written = to.write_all(data).await;
+        feed.data(data);
+        if written.is_err() {
+            feed.end(End::Reset).await;
+            return PumpEnd::DestinationBroke;
+        }
+    }
+}
+
+/// Relays until both directions ended, one side broke, or the proxy stops. A side that
+/// resets makes the proxy reset the other side, so peers see what they would have seen.
+async fn relay(client: TcpStream, server: TcpStream, tx: mpsc::Sender<Input>, mut stop: watch::Receiver<bool>) {
+    let (mut cr, mut cw) = client.into_split();
+    let (mut sr, mut sw) = server.into_split();
+    let mut c2s = Feed { tx: tx.clone(), dir: Direction::ClientToServer, pending_gap: 0 };
+    let mut s2c = Feed { tx, dir: Direction::ServerToClient, pending_gap: 0 };
+    let mut ends: [Option<PumpEnd>; 2] = [None, None];
+    {
+        let a = pump(&mut cr, &mut sw, &mut c2s);
+        let b = pump(&mut sr, &mut cw, &mut s2c);
+        tokio::pin!(a, b);
+        loop {
+            tokio::select! {
+                e = &mut a, if ends[0].is_none() => ends[0] = Some(e),
+                e = &mut b, if ends[1].is_none() => ends[1] = Some(e),
+                _ = stop.changed() => break,
+            }
+            let broke = ends.iter().flatten().any(|e| *e != PumpEnd::Fin);
+            if broke || ends.iter().all(Option::is_some) {
+                break;
+            }
+        }
+    }
+    // Pass a reset on: the side opposite the one that broke is reset too.
+    let client_side_broke = ends[0] == Some(PumpEnd::SourceBroke) || ends[1] == Some(PumpEnd::DestinationBroke);
+    let server_side_broke = ends[1] == Some(PumpEnd::SourceBroke) || ends[0] == Some(PumpEnd::DestinationBroke);
+    if client_side_broke && !server_side_broke {
+        let _ = sw.as_ref().set_zero_linger();
+    }
+    if server_side_broke && !client_side_broke {
+        let _ = cw.as_ref().set_zero_linger();
+    }
+    for (feed, end) in [(&mut c2s, ends[0]), (&mut s2c, ends[1])] {
+        if end.is_none() {
+            feed.end(End::Open).await;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_upstream_urls() {
+        let u = |s: &str| Upstream::parse(s);
+        assert_eq!(u("rtmp://127.0.0.1").unwrap(), Upstream { host: "127.0.0.1".into(), port: 1935, tls: false });
+        assert_eq!(u("rtmp://h:19350/live").unwrap(), Upstream { host: "h".into(), port: 19350, tls: false });
+        assert_eq!(u("rtmps://h").unwrap(), Upstream { host: "h".into(), port: 443, tls: true });
+        assert_eq!(u("rtmp://[::1]:1936").unwrap(), Upstream { host: "::1".into(), port: 1936, tls: false });
+        assert!(u("http://h").is_err());
+        assert!(u("rtmp://").is_err());
+        assert!(u("rtmp://h:x").is_err());
+        assert!(u("rtmp://[::1").is_err());
+    }
+}
