@@ -466,8 +466,9 @@ fn skip_scaling_list(b: &mut BitReader<'_>, size: usize) -> Result<(), BitsExhau
     let (mut last, mut next) = (8i32, 8i32);
     for _ in 0..size {
         if next != 0 {
-            let delta = b.se()?;
-            next = (last + delta).rem_euclid(256);
+            // delta_scale is -128..127 in a valid stream; a hostile one may hold anything.
+            let delta = i64::from(b.se()?);
+            next = (i64::from(last) + delta).rem_euclid(256) as i32;
         }
         if next != 0 {
             last = next;
