@@ -206,7 +206,7 @@ fn ffmpeg_publishes_and_plays_through_the_proxy_and_the_recording_matches_the_li
             "-i",
             "testsrc=size=320x240:rate=25",
         ])
-        .args(["-f", "lavfi", "-i", "sine=frequency=440", "-t", "4", "-c:v", "libx264", "-preset", "ultrafast"])
+        .args(["-f", "lavfi", "-i", "sine=frequency=440", "-t", "8", "-c:v", "libx264", "-preset", "ultrafast"])
         .args(["-g", "25", "-c:a", "aac", "-f", "flv"])
         .arg(proxy.url("live/test"))
         .stdout(Stdio::null())
@@ -218,7 +218,8 @@ fn ffmpeg_publishes_and_plays_through_the_proxy_and_the_recording_matches_the_li
         .args(["20", "ffmpeg", "-nostdin", "-hide_banner", "-loglevel", "error", "-progress", "pipe:1"])
         .args(["-analyzeduration", "1000000", "-i"])
         .arg(proxy.url("live/test"))
-        .args(["-t", "1", "-f", "null", "-"])
+        // Two seconds of a stream that lasts eight: room for a slow machine to join late.
+        .args(["-t", "2", "-f", "null", "-"])
         .output()
         .unwrap();
     let published = publish.wait_with_output().unwrap();
