@@ -201,6 +201,7 @@ pub static CATALOGUE: &[Rule] = &[
     rule!("media.first-video-not-keyframe", Warning, Misbehaviour, "FLV 10.1 §E.4.3.1 (derived)", "First video frame is not a key frame", "After a video sequence header, decoding can only start at a key frame, so the first coded frame should be one."),
     rule!("media.metadata-dimensions-mismatch", Warning, Misbehaviour, "FLV 10.1 §E.5", "Metadata picture size differs from the coded one", "The width and height that onMetaData declares should be the picture size the video sequence header codes."),
     rule!("media.metadata-codec-mismatch", Warning, Misbehaviour, "FLV 10.1 §E.5 (onMetaData); E-RTMP v1", "Metadata names another codec", "The videocodecid or audiocodecid in onMetaData differs from the codec the stream's media actually uses."),
+    rule!("media.negative-composition-time", Info, Notable, "FLV 10.1 §E.4.3.1", "Presentation before decoding time", "The composition time is signed; a negative one puts a frame's presentation time before its decoding time, which is legal but trips players that read it unsigned."),
     rule!("media.negative-pts", Error, Misbehaviour, "FLV 10.1 §E.4.3.1 (derived)", "Presentation time before zero", "The message timestamp plus the composition time offset is the presentation time, which cannot be negative."),
     rule!("media.sequence-header-mid-stream", Info, Notable, "FLV 10.1 §E.4.2.2, §E.4.3.2 (derived)", "Sequence header after coded frames", "A new decoder configuration arrived after coded frames of the same track, a codec or resolution change or a repeat."),
     // messages

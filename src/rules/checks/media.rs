@@ -222,6 +222,21 @@ impl MediaChecks {
     fn check_pts(&self, m: &Message, t: &VideoTag, out: &mut Vec<CheckIssue>) {
         let Some(cts) = t.composition_time else { return };
         let pts = i64::from(m.timestamp) + i64::from(cts);
+        // FLV 10.1 §E.4.3.1: the composition time is a signed offset, PTS = DTS + CTS. A
+        // negative one (PTS before DTS) is legal but unusual: some muxers write it for B-frame
+        // reordering, and players that read the field as unsigned jump far ahead.
+        if cts < 0 && pts >= 0 {
+            out.push(CheckIssue::new(
+                m.direction,
+                m.offset,
+                "media.negative-composition-time",
+                format!(
+                    "composition time {cts} ms puts the presentation time ({pts} ms) before the decoding time ({} ms)",
+                    m.timestamp
+                ),
+                Some(m.index),
+            ));
+        }
         if pts < 0 {
             out.push(CheckIssue::new(
                 m.direction,

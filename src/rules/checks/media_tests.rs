@@ -135,6 +135,20 @@ fn negative_pts() {
 }
 
 #[test]
+fn negative_composition_time() {
+    // PTS 0 before DTS 40: legal, noted.
+    let mut noted = publishing();
+    video(&mut noted, 0, AVC_SEQ);
+    let at = video(&mut noted, 40, &avc_frame(true, -40));
+    assert_has(&noted, C, "media.negative-composition-time", at);
+
+    let mut good = publishing();
+    video(&mut good, 0, AVC_SEQ);
+    video(&mut good, 40, &avc_frame(true, 80));
+    assert_lacks(&good, "media.negative-composition-time");
+}
+
+#[test]
 fn before_stream_start() {
     // Publisher media before NetStream.Publish.Start.
     let mut bad = created();
