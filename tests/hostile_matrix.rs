@@ -34,9 +34,12 @@ impl Run {
     }
 }
 
+/// Writes a child's standard input from a thread.
+type Feed = Box<dyn FnOnce(&mut dyn std::io::Write) + Send>;
+
 /// Runs the binary under `/usr/bin/time -f %M` (peak RSS in KiB, written to a side file so it
 /// does not mix with the binary's own stderr), optionally feeding standard input from `feed`.
-fn measured(name: &str, args: &[&str], feed: Option<Box<dyn FnOnce(&mut dyn std::io::Write) + Send>>) -> Run {
+fn measured(name: &str, args: &[&str], feed: Option<Feed>) -> Run {
     let rss_file = temp_dir(&format!("rss-{name}")).join("peak");
     let mut cmd = Command::new("/usr/bin/time");
     cmd.arg("-f")
@@ -63,8 +66,8 @@ fn measured(name: &str, args: &[&str], feed: Option<Box<dyn FnOnce(&mut dyn std:
     let text = std::fs::read_to_string(&rss_file).unwrap();
     let peak_kib = text
         .lines()
-        .filter_map(|l| l.trim().parse::<u64>().ok())
-        .last()
+        .rev()
+        .find_map(|l| l.trim().parse::<u64>().ok())
         .unwrap_or_else(|| panic!("no peak RSS in {text:?}"));
     let _ = std::fs::remove_dir_all(rss_file.parent().unwrap());
     eprintln!("{name}: {elapsed:?}, peak RSS {peak_kib} KiB");
