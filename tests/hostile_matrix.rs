@@ -254,3 +254,51 @@ fn absurd_snaplen_reads_the_records_as_they_are() {
     assert_eq!(rules(&r), rules(&o));
     run.assert_within("snaplen", 10, 64);
 }
+
+/// A pcap record after the first real one, a pcap record as the first, and a pcapng enhanced
+/// packet block after the interface block, each declaring 2^31 bytes with 100 bytes behind it.
+/// Expected: no allocation of the declared size; the packets before it analysed; the error
+/// "declares a length of N bytes, above the limit of 67108864" on stderr; the finding
+/// `capture.truncated-file` and exit 1. Bounds: 10 s, 64 MiB each.
+#[test]
+fn record_declaring_two_gib_is_a_finding_without_the_allocation() {
+    let pcap = real_pcap();
+    let first_len = 16 + u32::from_le_bytes(pcap[32..36].try_into().unwrap()) as usize;
+    let mut record = Vec::new();
+    for v in [1u32, 0, 1 << 31, 1 << 31] {
+        record.extend_from_slice(&v.to_le_bytes());
+    }
+    record.extend_from_slice(&[0; 100]);
+    let ng = std::fs::read(repo().join("captures/publish-ffmpeg.pcapng")).unwrap();
+    let idb_end = pcapng_boundaries(&ng)[1].0;
+    let mut block = Vec::new();
+    for v in [6u32, 1 << 31] {
+        block.extend_from_slice(&v.to_le_bytes());
+    }
+    block.extend_from_slice(&[0; 100]);
+    let cases: [(&str, Vec<u8>, usize, u64, u64); 3] = [
+        (
+            "after-first.pcap",
+            [&pcap[..24 + first_len], &record[..]].concat(),
+            1,
+            (24 + first_len) as u64,
+            2_147_483_664,
+        ),
+        ("first.pcap", [&pcap[..24], &record[..]].concat(), 0, 24, 2_147_483_664),
+        ("block.pcapng", [&ng[..idb_end], &block[..]].concat(), 0, idb_end as u64, 2_147_483_648),
+    ];
+    for (name, bytes, packets, at, declared) in cases {
+        let p = write_temp("huge-record", name, &bytes);
+        let run = measured(name, &["analyze", p.to_str().unwrap()], None);
+        let message = format!("at byte {at} declares a length of {declared} bytes, above the limit of 67108864");
+        assert!(run.stderr().contains(&message), "{name}: {}", run.stderr());
+        assert_eq!(run.code(), Some(1), "{name}: {}", run.stderr());
+        let r = run.json();
+        assert_eq!(r["inputs"][0]["packets"], packets, "{name}");
+        let file_findings: Vec<&Value> =
+            r["findings"].as_array().unwrap().iter().filter(|f| f["location"]["flow"].is_null()).collect();
+        assert_eq!(file_findings.len(), 1, "{name}: {file_findings:?}");
+        assert_eq!(file_findings[0]["rule"], "capture.truncated-file", "{name}");
+        run.assert_within(name, 10, 64);
+    }
+}
