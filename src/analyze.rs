@@ -189,7 +189,15 @@ impl Analyzer<'_> {
                 Ok(Some(p)) => p,
                 Ok(None) => break,
                 Err(e) => {
-                    let truncated = matches!(e, CaptureError::Truncated { .. });
+                    // Every error here ends the reading of the file: the rest of the capture
+                    // is lost, which is reported like a cut, not only as a message on stderr.
+                    let truncated = matches!(
+                        e,
+                        CaptureError::Truncated { .. }
+                            | CaptureError::RecordTooLong { .. }
+                            | CaptureError::Malformed { .. }
+                            | CaptureError::Io { .. }
+                    );
                     report.error = Some(e.to_string());
                     if truncated {
                         self.push_finding(None, Issue::new(0, "capture.truncated-file", e.to_string()), None, None);

@@ -6,6 +6,7 @@ mod common;
 mod conformance_output;
 mod fuzz_regressions;
 mod hostile_captures;
+mod hostile_matrix;
 mod proxy;
 mod real_captures;
 mod rule_coverage;

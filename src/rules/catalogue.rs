@@ -18,7 +18,7 @@ pub static CATALOGUE: &[Rule] = &[
     rule!("capture.snaplen-truncated", Warning, Capture, "pcap snaplen", "Packet cut by the snap length", "The capture kept only part of the packet; the missing TCP payload is treated as a gap."),
     rule!("capture.unsupported-link-type", Warning, Capture, "pcap LINKTYPE registry", "Unsupported link type", "Packets of this link-layer type cannot be decoded and were skipped."),
     rule!("capture.malformed-packet", Warning, Capture, "RFC 791; RFC 8200; RFC 9293", "Malformed packet headers", "A link, IP or TCP header could not be decoded; the packet was skipped."),
-    rule!("capture.truncated-file", Error, Capture, "pcap / pcapng file format", "Capture file cut short", "The file ends inside a record or block; everything before it was analysed."),
+    rule!("capture.truncated-file", Error, Capture, "pcap / pcapng file format", "Capture file cut short", "The file ends inside a record or block, or a record declares an impossible length or is malformed, so reading stops there; everything before it was analysed."),
     rule!("tcp.gap", Warning, Capture, "RFC 9293 §3.4", "Bytes missing from the capture", "Part of a TCP stream was never captured; decoding skips it and says whether framing survived."),
     rule!("tcp.overlap-differs", Error, Capture, "RFC 9293 §3.4", "Retransmitted bytes differ", "The same TCP sequence range was captured twice with different content; the first copy was used."),
     rule!("tcp.retransmission", Info, Capture, "RFC 9293 §3.4", "TCP retransmission", "Bytes already seen were sent again with the same content."),
