@@ -123,6 +123,19 @@ impl Proxy {
         format!("rtmp://{}/{path}", self.addr)
     }
 
+    /// Waits (up to 30 s) until the live output holds `n` session_close events: the relay
+    /// has finished, and analysis may still be catching up on a loaded machine.
+    fn wait_closed(&self, n: usize) {
+        let deadline = std::time::Instant::now() + Duration::from_secs(30);
+        loop {
+            let text = std::fs::read_to_string(&self.live).unwrap_or_default();
+            if text.matches("\"type\":\"session_close\"").count() >= n || std::time::Instant::now() > deadline {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
     /// SIGINT, then the exit status and the live events.
     fn stop(mut self) -> (Vec<Value>, String) {
         let pid = self.child.id().to_string();
@@ -233,7 +246,7 @@ fn ffmpeg_publishes_and_plays_through_the_proxy_and_the_recording_matches_the_li
         .max()
         .unwrap_or(0);
     assert!(frames >= 10, "the player decoded {frames} frames");
-    std::thread::sleep(Duration::from_millis(300));
+    proxy.wait_closed(2);
     let (events, _) = proxy.stop();
 
     assert_eq!(events.first().unwrap()["type"], "start");
@@ -336,7 +349,7 @@ fn relays_bytes_exactly_in_both_directions_and_passes_half_close_on() {
     assert_eq!(sha(&server_got), sha(&to_server), "client → server bytes differ");
     assert_eq!(sha(&got), sha(&expect), "server → client bytes differ");
     drop(c);
-    std::thread::sleep(Duration::from_millis(200));
+    proxy.wait_closed(1);
     let (events, _) = proxy.stop();
     let close = session_close(&of_flow(&events, 1)).clone();
     assert_eq!(close["body"]["c2s_bytes"], to_server.len() as u64);
@@ -409,7 +422,7 @@ fn client_leaving_mid_handshake_is_reported_and_other_sessions_go_on() {
     std::thread::sleep(Duration::from_millis(200));
     let answered = scripted_client(proxy.addr).unwrap();
     assert!(answered.len() > 3073, "the next session got an answer to connect");
-    std::thread::sleep(Duration::from_millis(200));
+    proxy.wait_closed(2);
     let (events, _) = proxy.stop();
     let first = of_flow(&events, 1);
     assert!(
@@ -450,7 +463,7 @@ fn upstream_closing_mid_message_reaches_the_client_and_is_reported() {
     server.join().unwrap();
     assert_eq!(got, cut, "the client got exactly what the server sent, then the end");
     drop(c);
-    std::thread::sleep(Duration::from_millis(200));
+    proxy.wait_closed(1);
     let (events, _) = proxy.stop();
     let s = of_flow(&events, 1);
     assert!(
@@ -474,7 +487,7 @@ fn a_hundred_concurrent_sessions_through_nginx() {
         let got = c.join().unwrap().unwrap_or_else(|e| panic!("client {i}: {e}"));
         assert!(got.len() > 3073, "client {i} got an answer after the handshake");
     }
-    std::thread::sleep(Duration::from_millis(300));
+    proxy.wait_closed(100);
     let (events, _) = proxy.stop();
     let closes: Vec<&Value> = events.iter().filter(|e| e["type"] == "session_close").collect();
     assert_eq!(closes.len(), 100);
