@@ -50,7 +50,9 @@ struct Recent {
 
 impl Recent {
     fn new() -> Self {
-        Recent { buf: vec![0; RECENT_BYTES], end: 0 }
+        // The ring grows as bytes arrive, up to RECENT_BYTES: a flow that carries little (a
+        // SYN scan, a refused connection) costs little, so a million flows fit in memory.
+        Recent { buf: Vec::new(), end: 0 }
     }
     fn push(&mut self, offset: u64, data: &[u8]) {
         self.end = offset;
@@ -60,6 +62,11 @@ impl Recent {
         let mut rest = data;
         while !rest.is_empty() {
             let n = (RECENT_BYTES - pos).min(rest.len());
+            if self.buf.len() < pos + n {
+                let want = (pos + n).max(self.buf.len() * 2).min(RECENT_BYTES);
+                self.buf.reserve_exact(want - self.buf.len());
+                self.buf.resize(pos + n, 0);
+            }
             self.buf[pos..pos + n].copy_from_slice(&rest[..n]);
             rest = &rest[n..];
             pos = (pos + n) % RECENT_BYTES;
@@ -72,7 +79,12 @@ impl Recent {
             return None;
         }
         let n = len.min((self.end - offset) as usize);
-        Some((0..n).map(|i| self.buf[((offset + i as u64) % RECENT_BYTES as u64) as usize]).collect())
+        // Positions never written (a stream that started past zero) read as zero.
+        Some(
+            (0..n)
+                .map(|i| self.buf.get(((offset + i as u64) % RECENT_BYTES as u64) as usize).copied().unwrap_or(0))
+                .collect(),
+        )
     }
 }
 

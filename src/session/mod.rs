@@ -111,7 +111,7 @@ impl Session {
     pub fn new(config: SessionConfig, start: Start) -> Self {
         let side = |_: Direction| Side {
             phase: match start {
-                Start::Handshake => Phase::Handshake(Vec::with_capacity(2 * HANDSHAKE_PACKET + 1)),
+                Start::Handshake => Phase::Handshake(Vec::new()),
                 Start::MidStream => Phase::Chunks(ChunkDecoder::new_unsynchronised(config.chunk, 0)),
             },
             offset: 0,
