@@ -359,7 +359,11 @@ fn tcp_data_after_close() {
 
 /// Rules no input can trigger yet, each with the reason. Keep it tiny: a rule listed here that
 /// a test names, or that the catalogue no longer has, fails the meta-test.
-const UNTESTABLE: &[(&str, &str)] = &[];
+const UNTESTABLE: &[(&str, &str)] = &[(
+    "message.not-decoded",
+    "every message type RTMP defines is decoded now (shared objects included); the rule stays for types a later \
+     specification may add",
+)];
 
 /// Source files under `dir`, recursively.
 fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
