@@ -4,6 +4,7 @@
 use super::amf_json::amf_to_json;
 use super::Place;
 use crate::session::{Message, MessageBody};
+use crate::wire::message::shared_object::{self, EventData, SharedObject};
 use serde_json::{json, Map, Value};
 
 fn with_kind(kind: &str, v: Value) -> Value {
@@ -82,8 +83,63 @@ pub fn body_to_json(body: &MessageBody) -> Value {
                 .collect();
             json!({"kind": "aggregate", "count": a.count, "sub_messages": subs})
         }
+        MessageBody::SharedObject(so) => shared_object_to_json(so),
         MessageBody::Raw { reason, excerpt } => json!({"kind": "raw", "reason": reason, "excerpt": excerpt}),
     }
+}
+
+fn shared_object_to_json(so: &SharedObject) -> Value {
+    let events: Vec<Value> = so
+        .events
+        .iter()
+        .map(|e| {
+            let mut o = Map::new();
+            o.insert("offset".into(), e.offset.into());
+            o.insert("type".into(), e.event_type.into());
+            o.insert("name".into(), shared_object::event_name(e.event_type).map(Value::from).unwrap_or(Value::Null));
+            o.insert("length".into(), e.length.into());
+            match &e.data {
+                EventData::Empty => {}
+                EventData::Properties(p) => {
+                    let props: Vec<Value> =
+                        p.iter().map(|(k, v)| json!({"name": k, "value": amf_to_json(v)})).collect();
+                    o.insert("properties".into(), Value::Array(props));
+                }
+                EventData::Values(v) => {
+                    o.insert("values".into(), Value::Array(v.iter().map(amf_to_json).collect()));
+                }
+                EventData::Status { code, level } => {
+                    o.insert("code".into(), code.as_str().into());
+                    o.insert("level".into(), level.as_str().into());
+                }
+                EventData::Name(n) => {
+                    o.insert("property".into(), n.as_str().into());
+                }
+                EventData::Raw { excerpt } => {
+                    o.insert("excerpt".into(), excerpt.as_str().into());
+                }
+            }
+            Value::Object(o)
+        })
+        .collect();
+    let mut m = Map::new();
+    m.insert("kind".into(), "shared-object".into());
+    m.insert("encoding".into(), if so.amf3 { "amf3" } else { "amf0" }.into());
+    if let Some(f) = so.format_selector {
+        m.insert("format_selector".into(), f.into());
+    }
+    m.insert("name".into(), so.name.as_str().into());
+    m.insert("version".into(), so.version.into());
+    m.insert("persistent".into(), so.persistent.into());
+    if so.reserved != 0 {
+        m.insert("reserved".into(), so.reserved.into());
+    }
+    m.insert("event_count".into(), so.event_count.into());
+    m.insert("events".into(), Value::Array(events));
+    if !so.complete {
+        m.insert("complete".into(), false.into());
+    }
+    Value::Object(m)
 }
 
 /// A message with its place in the capture.

@@ -207,6 +207,13 @@ pub static CATALOGUE: &[Rule] = &[
     // messages
     rule!("message.not-decoded", Info, Notable, "RTMP 1.0 §7.1", "Message body not decoded", "The message type is known but this version does not decode its body; the bytes are accounted for and summarised."),
     rule!("message.unknown-type", Warning, Malformed, "RTMP 1.0 §5.4, §6, §7.1", "Unknown message type", "The message type id is not defined by RTMP; the body was skipped."),
+    // shared objects
+    rule!("shared-object.amf3-layout", Info, Notable, "RTMP 1.0 §7.1.3", "Layout of an AMF3 shared object message", "The specification does not say whether a type-16 body starts with a format-selector byte as types 17 and 15 do; the layout whose events fit the body was used."),
+    rule!("shared-object.event-data-invalid", Error, Malformed, "RTMP 1.0 §7.1.3", "Shared object event data does not decode", "Status carries a code and a level string, Remove, RequestRemove and Success a property name, Change and RequestChange name/value pairs; this data does not fit its event."),
+    rule!("shared-object.event-overrun", Error, Malformed, "RTMP 1.0 §7.1.3", "Shared object event runs past the message", "Each event has a type byte, a 4-byte data length and that many data bytes, all inside the message body."),
+    rule!("shared-object.event-type-unknown", Warning, Misbehaviour, "RTMP 1.0 §7.1.3", "Unknown shared object event type", "Shared object event types are 1 (Use) to 11 (UseSuccess); the data of other types is skipped."),
+    rule!("shared-object.header-short", Error, Malformed, "RTMP 1.0 §7.1.3", "Shared object header cut short", "A shared object message starts with the object's name, a 4-byte version and 8 flag bytes; the body ended first."),
+    rule!("shared-object.wrong-direction", Warning, Misbehaviour, "RTMP 1.0 §7.1.3", "Shared object event sent the wrong way", "Use, Release, RequestChange and RequestRemove go from client to server; Change, Success, Status, Clear, Remove and UseSuccess from server to client; SendMessage goes both ways."),
     // commands
     rule!("command.empty", Error, Malformed, "RTMP 1.0 §7.1.1", "Command with no values", "A command message starts with its name and transaction id; this body holds no AMF values."),
     rule!("command.format-selector", Error, Malformed, "RTMP errata §7.2", "AMF3 message without the 0 format selector", "Type 17 and 15 bodies start with a format-selector byte that must be 0."),

@@ -5,6 +5,7 @@ use crate::wire::chunk::RawMessage;
 use crate::wire::media::{self, AudioTag, MediaContext, VideoTag};
 use crate::wire::message::command::{self, Command, DataMessage};
 use crate::wire::message::control::{self, ControlMessage};
+use crate::wire::message::shared_object::{self, SharedObject};
 use crate::wire::message::user_control::{self, UserControlEvent};
 use crate::wire::message::MessageType;
 use crate::wire::{hex_window, Direction, Issue};
@@ -48,6 +49,8 @@ pub enum MessageBody {
     Video(VideoTag),
     /// An aggregate (type 22): its sub-messages, decoded.
     Aggregate(Aggregate),
+    /// A shared object message (types 19 and 16).
+    SharedObject(SharedObject),
     /// A body that could not be decoded (too short, bytes missing, or a type not decoded
     /// here): the reason and a short hex excerpt.
     Raw {
@@ -122,14 +125,11 @@ pub(crate) fn decode(
             22 => MessageBody::Aggregate(take(m, &mut issues, decode_aggregate(p, m.timestamp, amf, ctx))),
             20 | 17 => MessageBody::Command(take(m, &mut issues, command::decode_command(p, 0, ty.0 == 17, amf))),
             18 | 15 => MessageBody::Data(take(m, &mut issues, command::decode_data(p, 0, ty.0 == 15, amf))),
-            16 | 19 => {
-                issues.push(Issue::new(
-                    m.start_offset,
-                    "message.not-decoded",
-                    format!("{ty} messages are recognised but their bodies are not decoded by this version; {} bytes kept as an excerpt", p.len()),
-                ));
-                MessageBody::Raw { reason: "not-decoded", excerpt: hex_window(p, EXCERPT_BYTES) }
-            }
+            16 | 19 => MessageBody::SharedObject(take(
+                m,
+                &mut issues,
+                shared_object::decode_shared_object(p, 0, ty.0 == 16, dir, amf),
+            )),
             // RTMP §5.3.1.1 / §6: type ids outside the defined set.
             _ => {
                 issues.push(Issue::new(

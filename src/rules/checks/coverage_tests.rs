@@ -6,6 +6,7 @@ use super::{evaluate, CheckIssue};
 use crate::session::script::{n, obj, s, Script, CSID_COMMAND, CSID_STREAM_COMMAND};
 use crate::wire::amf::{amf0, AmfValue};
 use crate::wire::message::control::ControlMessage;
+use crate::wire::message::shared_object as so;
 use crate::wire::message::MessageType;
 use crate::wire::Direction;
 
@@ -201,15 +202,6 @@ fn clean_message(ty: MessageType, body: &[u8]) -> Script {
 fn message_cases() -> Vec<Case> {
     let data = amf(&[s("onProbe"), n(1.0)]);
     let mut cases = Vec::new();
-    // Aggregates (type 22) are decoded; shared objects are not yet.
-    for ty in [MessageType::SHARED_OBJECT_AMF3, MessageType::SHARED_OBJECT_AMF0] {
-        cases.push(case(
-            &format!("a message of type {}", ty.0),
-            "message.not-decoded",
-            at_message(ty, &data),
-            clean_message(MessageType::DATA_AMF0, &data),
-        ));
-    }
     for ty in [7u8, 21, 23, 255] {
         cases.push(case(
             &format!("a message of type {ty}"),
@@ -219,6 +211,115 @@ fn message_cases() -> Vec<Case> {
         ));
     }
     cases
+}
+
+/// A shared object body: header ("chat", version 1, not persistent) and the events.
+fn so_body(events: &[(u8, Vec<u8>)]) -> Vec<u8> {
+    let mut v = Vec::new();
+    so::encode_header("chat", 1, false, &mut v);
+    for (t, d) in events {
+        so::encode_event(*t, d, &mut v);
+    }
+    v
+}
+
+/// Length of the header `so_body` writes.
+const SO_HEADER: u64 = 2 + 4 + 12;
+
+fn so_name(name: &str) -> Vec<u8> {
+    let mut v = Vec::new();
+    so::encode_name(name, &mut v);
+    v
+}
+
+/// `connected`, then one server message on the command chunk stream; the script and where its
+/// body starts.
+fn server_message(ty: MessageType, body: &[u8]) -> (Script, u64) {
+    let mut sc = connected();
+    let at = sc.offset(S);
+    sc.message_fmt(S, 0, CSID_COMMAND, 0, ty, 0, body);
+    (sc, at + 12)
+}
+
+fn shared_object_cases() -> Vec<Case> {
+    let amf0_so = MessageType::SHARED_OBJECT_AMF0;
+    let amf3_so = MessageType::SHARED_OBJECT_AMF3;
+    let change = {
+        let mut d = so_name("topic");
+        d.extend(amf(&[s("hello")]));
+        d
+    };
+    let (bad_remove, bad_remove_at) = server_message(amf0_so, &so_body(&[(9, vec![0, 10, b'a'])]));
+    vec![
+        case(
+            "a shared object event of type 12",
+            so::EVENT_TYPE_UNKNOWN,
+            {
+                let (sc, _, body) = client_message(amf0_so, 0, &so_body(&[(1, vec![]), (12, vec![1, 2])]));
+                (sc, C, body + SO_HEADER + 5)
+            },
+            clean_message(amf0_so, &so_body(&[(1, vec![]), (2, vec![])])),
+        ),
+        case(
+            "a shared object event whose length runs 3 bytes past the body",
+            so::EVENT_OVERRUN,
+            {
+                let mut body = so_body(&[(6, amf(&[s("ping")]))]);
+                let len = body.len();
+                body[len - 8] = 10;
+                let (sc, _, at) = client_message(amf0_so, 0, &body);
+                (sc, C, at + SO_HEADER + 1)
+            },
+            clean_message(amf0_so, &so_body(&[(6, amf(&[s("ping")]))])),
+        ),
+        case(
+            "a shared object event cut inside its length",
+            so::EVENT_OVERRUN,
+            {
+                let mut body = so_body(&[(1, vec![])]);
+                body.extend_from_slice(&[2, 0, 0]);
+                let (sc, _, at) = client_message(amf0_so, 0, &body);
+                (sc, C, at + SO_HEADER + 5)
+            },
+            clean_message(amf0_so, &so_body(&[(1, vec![]), (2, vec![])])),
+        ),
+        case(
+            "a Remove whose property name runs past the event data",
+            so::EVENT_DATA_INVALID,
+            (bad_remove, S, bad_remove_at + SO_HEADER + 5),
+            server_message(amf0_so, &so_body(&[(9, so_name("topic"))])).0,
+        ),
+        case(
+            "a Use sent by the server",
+            so::WRONG_DIRECTION,
+            {
+                let (sc, at) = server_message(amf0_so, &so_body(&[(11, vec![]), (1, vec![])]));
+                (sc, S, at + SO_HEADER + 5)
+            },
+            server_message(amf0_so, &so_body(&[(11, vec![]), (4, change.clone()), (6, amf(&[s("x")]))])).0,
+        ),
+        case(
+            "a Change sent by the client",
+            so::WRONG_DIRECTION,
+            {
+                let (sc, _, at) = client_message(amf0_so, 0, &so_body(&[(4, change.clone())]));
+                (sc, C, at + SO_HEADER)
+            },
+            clean_message(amf0_so, &so_body(&[(3, change.clone()), (6, amf(&[s("x")]))])),
+        ),
+        case(
+            "a shared object message of 5 bytes",
+            so::HEADER_SHORT,
+            at_body(amf0_so, &so_body(&[])[..5]),
+            clean_message(amf0_so, &so_body(&[])),
+        ),
+        case(
+            "an AMF3 shared object message",
+            so::AMF3_LAYOUT,
+            at_body(amf3_so, &[&[0][..], &so_body(&[(1, vec![])])].concat()),
+            clean_message(amf0_so, &so_body(&[(1, vec![])])),
+        ),
+    ]
 }
 
 fn with_selector(selector: u8, values: &[AmfValue]) -> Vec<u8> {
@@ -392,6 +493,11 @@ fn chunk_rules_fire_exactly_where_broken() {
 #[test]
 fn message_type_rules_fire_exactly_where_broken() {
     run(message_cases());
+}
+
+#[test]
+fn shared_object_rules_fire_exactly_where_broken() {
+    run(shared_object_cases());
 }
 
 #[test]

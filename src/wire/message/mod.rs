@@ -2,6 +2,7 @@
 
 pub mod command;
 pub mod control;
+pub mod shared_object;
 pub mod user_control;
 
 use serde::Serialize;
