@@ -4,6 +4,7 @@
 mod bad_input;
 mod common;
 mod conformance_output;
+mod ertmp_captures;
 mod fuzz_regressions;
 mod hostile_captures;
 mod hostile_matrix;

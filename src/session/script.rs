@@ -188,33 +188,40 @@ impl Script {
 
     /// connect with transaction id 1 and the usual command object.
     pub fn connect(&mut self, app: &str) -> &mut Self {
+        self.connect_with(app, &[])
+    }
+
+    /// connect with transaction id 1, the usual command object and `extra` properties after it
+    /// (E-RTMP capabilities, objectEncoding, …).
+    pub fn connect_with(&mut self, app: &str, extra: &[(&str, AmfValue)]) -> &mut Self {
         let tc_url = format!("rtmp://127.0.0.1:1935/{app}");
-        self.command(
-            Direction::ClientToServer,
-            CSID_COMMAND,
-            0,
-            &[
-                s("connect"),
-                n(1.0),
-                obj(&[
-                    ("app", s(app)),
-                    ("type", s("nonprivate")),
-                    ("flashVer", s("FMLE/3.0 (compatible; rtmpscope)")),
-                    ("tcUrl", s(&tc_url)),
-                ]),
-            ],
-        )
+        let mut props = vec![
+            ("app".to_string(), s(app)),
+            ("type".to_string(), s("nonprivate")),
+            ("flashVer".to_string(), s("FMLE/3.0 (compatible; rtmpscope)")),
+            ("tcUrl".to_string(), s(&tc_url)),
+        ];
+        props.extend(extra.iter().map(|(k, v)| (k.to_string(), v.clone())));
+        self.command(Direction::ClientToServer, CSID_COMMAND, 0, &[s("connect"), n(1.0), AmfValue::Object(props)])
     }
 
     /// The server's usual answer to connect: Window Ack Size, Set Peer Bandwidth, Set Chunk
     /// Size 4096, StreamBegin 0, then _result.
     pub fn connect_result(&mut self) -> &mut Self {
+        self.connect_result_with(&[])
+    }
+
+    /// `connect_result` with `extra` properties in the _result properties object (the server's
+    /// E-RTMP capabilities, …).
+    pub fn connect_result_with(&mut self, extra: &[(&str, AmfValue)]) -> &mut Self {
         use crate::wire::message::user_control::{EventData, EventType};
         let d = Direction::ServerToClient;
         self.control(d, ControlMessage::WindowAckSize { size: 2_500_000 });
         self.control(d, ControlMessage::SetPeerBandwidth { size: 2_500_000, limit_type: Some(LimitType(2)) });
         self.control(d, ControlMessage::SetChunkSize { size: 4096 });
         self.user_control(d, &UserControlEvent::new(EventType(0), EventData::Stream { stream_id: 0 }));
+        let mut props = vec![("fmsVer".to_string(), s("FMS/3,0,1,123")), ("capabilities".to_string(), n(31.0))];
+        props.extend(extra.iter().map(|(k, v)| (k.to_string(), v.clone())));
         self.command(
             d,
             CSID_COMMAND,
@@ -222,7 +229,7 @@ impl Script {
             &[
                 s("_result"),
                 n(1.0),
-                obj(&[("fmsVer", s("FMS/3,0,1,123")), ("capabilities", n(31.0))]),
+                AmfValue::Object(props),
                 obj(&[
                     ("level", s("status")),
                     ("code", s("NetConnection.Connect.Success")),

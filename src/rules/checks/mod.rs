@@ -6,6 +6,7 @@
 
 mod commands;
 mod control;
+mod ertmp;
 mod media;
 
 use crate::session::script::Script;
@@ -39,6 +40,7 @@ pub struct Checker {
     control: control::ControlChecks,
     commands: commands::CommandChecks,
     media: media::MediaChecks,
+    ertmp: ertmp::ErtmpChecks,
 }
 
 impl Checker {
@@ -51,6 +53,7 @@ impl Checker {
         self.control.on_event(ev, out);
         self.commands.on_event(ev, out);
         self.media.on_event(ev, out);
+        self.ertmp.on_event(ev, out);
     }
 
     /// The session is over: report what never happened (answers never sent, …).
@@ -58,6 +61,7 @@ impl Checker {
         self.control.finish(out);
         self.commands.finish(out);
         self.media.finish(out);
+        self.ertmp.finish(out);
     }
 }
 
@@ -88,6 +92,8 @@ pub fn evaluate(script: &Script) -> Vec<CheckIssue> {
 
 #[cfg(test)]
 mod commands_tests;
+#[cfg(test)]
+mod ertmp_tests;
 #[cfg(test)]
 mod media_tests;
 #[cfg(test)]
