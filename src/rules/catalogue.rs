@@ -223,6 +223,7 @@ pub static CATALOGUE: &[Rule] = &[
     rule!("shared-object.event-overrun", Error, Malformed, "RTMP 1.0 §7.1.3", "Shared object event runs past the message", "Each event has a type byte, a 4-byte data length and that many data bytes, all inside the message body."),
     rule!("shared-object.event-type-unknown", Warning, Misbehaviour, "RTMP 1.0 §7.1.3", "Unknown shared object event type", "Shared object event types are 1 (Use) to 11 (UseSuccess); the data of other types is skipped."),
     rule!("shared-object.header-short", Error, Malformed, "RTMP 1.0 §7.1.3", "Shared object header cut short", "A shared object message starts with the object's name, a 4-byte version and 8 flag bytes; the body ended first."),
+    rule!("shared-object.raw-amf3-value", Warning, Misbehaviour, "RTMP errata §7.2; E-RTMP v2 (types 15/16/17)", "AMF3 shared object values without AVM+ switches", "Values in a type-16 shared object event are AMF0 values where single values switch to AMF3 with marker 0x11, as in types 17 and 15; this event's values read as bare AMF3 instead."),
     rule!("shared-object.wrong-direction", Warning, Misbehaviour, "RTMP 1.0 §7.1.3", "Shared object event sent the wrong way", "Use, Release, RequestChange and RequestRemove go from client to server; Change, Success, Status, Clear, Remove and UseSuccess from server to client; SendMessage goes both ways."),
     // commands
     rule!("command.empty", Error, Malformed, "RTMP 1.0 §7.1.1", "Command with no values", "A command message starts with its name and transaction id; this body holds no AMF values."),
