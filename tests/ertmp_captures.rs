@@ -1,5 +1,7 @@
 //! The E-RTMP captures in `captures/ertmp-*.pcap` are built here from scripted sessions with
-//! rtmpscope's own encoders and the codec configuration records in `tests/fixtures/media`.
+//! rtmpscope's own encoders and the codec configuration records in `tests/fixtures/media`; the
+//! AV1, VP9 and Opus sessions carry real coded frames from the same encodings as their records
+//! (`tests/fixtures/media/make_frames.py`, provenance in `FRAMES.md` there).
 //! With `RTMPSCOPE_WRITE_CAPTURES=1` the test writes the files; otherwise it checks that the
 //! committed files are byte for byte what the scripts produce (timestamps and ISNs are fixed).
 
@@ -16,9 +18,12 @@ const C: Direction = Direction::ClientToServer;
 const S: Direction = Direction::ServerToClient;
 
 const HVCC: &[u8] = include_bytes!("fixtures/media/hvcC.bin");
-const AV1C: &[u8] = include_bytes!("fixtures/media/av1C.bin");
-const VPCC: &[u8] = include_bytes!("fixtures/media/vpcC.bin");
-const OPUS_HEAD: &[u8] = include_bytes!("fixtures/media/OpusHead.bin");
+const AV1C: &[u8] = include_bytes!("fixtures/media/av1.av1C");
+const AV1_FRAMES: &[u8] = include_bytes!("fixtures/media/av1.frames");
+const VPCC: &[u8] = include_bytes!("fixtures/media/vp9.vpcC");
+const VP9_FRAMES: &[u8] = include_bytes!("fixtures/media/vp9.frames");
+const OPUS_HEAD: &[u8] = include_bytes!("fixtures/media/opus.OpusHead");
+const OPUS_FRAMES: &[u8] = include_bytes!("fixtures/media/opus.frames");
 
 /// Key frames every 25 frames, 40 ms apart.
 const FRAMES: u32 = 50;
@@ -82,11 +87,17 @@ fn hevc_au(key: bool, i: u32) -> Vec<u8> {
     v
 }
 
-/// An opaque coded frame for codecs whose payload is not parsed (AV1, VP9, Opus).
-fn opaque(i: u32, len: usize) -> Vec<u8> {
-    let mut v = vec![0x12, 0x00, 0x0a];
-    v.extend(std::iter::repeat_n(i as u8, len));
-    v
+/// The frames of a `*.frames` fixture: (key frame, bytes) each, stored as a flag byte, a
+/// 4-byte big-endian length and the bytes.
+fn frames(mut file: &[u8]) -> Vec<(bool, &[u8])> {
+    let mut out = Vec::new();
+    while let [flag, a, b, c, d, rest @ ..] = file {
+        let len = u32::from_be_bytes([*a, *b, *c, *d]) as usize;
+        out.push((*flag == 1, &rest[..len]));
+        file = &rest[len..];
+    }
+    assert!(!out.is_empty());
+    out
 }
 
 fn frame_type(i: u32) -> u8 {
@@ -114,8 +125,8 @@ fn hevc() -> Script {
 fn av1() -> Script {
     let mut sc = publishing(&client_caps(&["av01"], 0.0), Some(FourCc::AV01), None);
     sc.video(C, 1, 0, &ex_video(1, 0, FourCc::AV01, None, AV1C));
-    for i in 0..FRAMES {
-        sc.video(C, 1, i * 40, &ex_video(frame_type(i), 1, FourCc::AV01, None, &opaque(i, 100)));
+    for (i, (key, f)) in frames(AV1_FRAMES).into_iter().enumerate() {
+        sc.video(C, 1, i as u32 * 40, &ex_video(if key { 1 } else { 2 }, 1, FourCc::AV01, None, f));
     }
     end(&mut sc);
     sc
@@ -124,8 +135,8 @@ fn av1() -> Script {
 fn vp9() -> Script {
     let mut sc = publishing(&client_caps(&["vp09"], 0.0), Some(FourCc::VP09), None);
     sc.video(C, 1, 0, &ex_video(1, 0, FourCc::VP09, None, VPCC));
-    for i in 0..FRAMES {
-        sc.video(C, 1, i * 40, &ex_video(frame_type(i), 1, FourCc::VP09, None, &opaque(i, 100)));
+    for (i, (key, f)) in frames(VP9_FRAMES).into_iter().enumerate() {
+        sc.video(C, 1, i as u32 * 40, &ex_video(if key { 1 } else { 2 }, 1, FourCc::VP09, None, f));
     }
     end(&mut sc);
     sc
@@ -134,8 +145,8 @@ fn vp9() -> Script {
 fn opus() -> Script {
     let mut sc = publishing(&client_caps(&["Opus"], 0.0), None, Some(FourCc::OPUS));
     sc.audio(C, 1, 0, &ex_audio(0, FourCc::OPUS, OPUS_HEAD));
-    for i in 0..FRAMES {
-        sc.audio(C, 1, i * 20, &ex_audio(1, FourCc::OPUS, &opaque(i, 60)));
+    for (i, (_, f)) in frames(OPUS_FRAMES).into_iter().enumerate() {
+        sc.audio(C, 1, i as u32 * 20, &ex_audio(1, FourCc::OPUS, f));
     }
     end(&mut sc);
     sc

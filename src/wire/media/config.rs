@@ -30,6 +30,7 @@ impl CodecConfig {
         match self {
             CodecConfig::Avc(c) => c.sps.as_ref().map(|s| (s.width, s.height)),
             CodecConfig::Hevc(c) => c.width.zip(c.height),
+            CodecConfig::Av1(c) => c.sequence_header.as_ref().map(|h| (h.max_frame_width, h.max_frame_height)),
             _ => None,
         }
     }
@@ -117,6 +118,25 @@ pub struct Av1Config {
     pub initial_presentation_delay: Option<u8>,
     /// Bytes of configOBUs after the 4-byte header.
     pub config_obus_size: usize,
+    /// The sequence header OBU among the configOBUs, when there is one and it decodes up to
+    /// the maximum frame size.
+    pub sequence_header: Option<Av1SequenceHeader>,
+}
+
+/// The leading fields of an AV1 sequence header OBU (AV1 §5.5.1), up to the maximum frame size.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Av1SequenceHeader {
+    pub seq_profile: u8,
+    pub still_picture: bool,
+    pub reduced_still_picture_header: bool,
+    /// Operating points (operating_points_cnt_minus_1 + 1).
+    pub operating_points: u8,
+    /// seq_level_idx and seq_tier of operating point 0.
+    pub seq_level_idx_0: u8,
+    pub seq_tier_0: u8,
+    /// max_frame_width_minus_1 + 1 and max_frame_height_minus_1 + 1.
+    pub max_frame_width: u32,
+    pub max_frame_height: u32,
 }
 
 /// VP Codec ISO Media File Format Binding §2.2 VPCodecConfigurationRecord.
@@ -626,7 +646,7 @@ pub fn decode_av1c(bytes: &[u8], base: u64, issues: &mut Vec<Issue>) -> Option<A
     if twelve && !high {
         issues.push(Issue::new(base + 2, RULE, "twelve_bit is set without high_bitdepth"));
     }
-    Some(Av1Config {
+    let mut c = Av1Config {
         version: b0 & 0x7f,
         seq_profile: b1 >> 5,
         seq_level_idx_0: b1 & 0x1f,
@@ -644,6 +664,170 @@ pub fn decode_av1c(bytes: &[u8], base: u64, issues: &mut Vec<Issue>) -> Option<A
         chroma_sample_position: b2 & 3,
         initial_presentation_delay: ((b3 >> 4) & 1 == 1).then_some((b3 & 0xf) + 1),
         config_obus_size: bytes.len() - 4,
+        sequence_header: None,
+    };
+    c.sequence_header = av1_config_obus(&bytes[4..], base + 4, issues);
+    // AV1-ISOBMFF §2.3.4: the record's seq_profile, seq_level_idx_0 and seq_tier_0 are those of
+    // the sequence header OBU.
+    if let Some(h) = &c.sequence_header {
+        let record = (c.seq_profile, c.seq_level_idx_0, c.tier);
+        let header = (h.seq_profile, h.seq_level_idx_0, h.seq_tier_0);
+        if record != header {
+            issues.push(Issue::new(
+                base + 1,
+                RULE,
+                format!(
+                    "the record says seq_profile {}, seq_level_idx_0 {}, seq_tier_0 {} but its sequence header says {}, {}, {}",
+                    record.0, record.1, record.2, header.0, header.1, header.2
+                ),
+            ));
+        }
+    }
+    Some(c)
+}
+
+/// OBU types (AV1 §6.2.2).
+const OBU_SEQUENCE_HEADER: u8 = 1;
+
+/// Walks the configOBUs (AV1 §5.3 OBU syntax, low-overhead format) and decodes the sequence
+/// header, if any. AV1-ISOBMFF §2.3.3 allows a sequence header and metadata OBUs there.
+fn av1_config_obus(mut obus: &[u8], mut at: u64, issues: &mut Vec<Issue>) -> Option<Av1SequenceHeader> {
+    const RULE: &str = "media.av1-config-invalid";
+    let mut found = None;
+    while let Some(&h) = obus.first() {
+        let obu_type = (h >> 3) & 0xf;
+        let extension = h & 0x04 != 0;
+        let has_size = h & 0x02 != 0;
+        // §5.3.2: obu_forbidden_bit is 0.
+        if h & 0x80 != 0 {
+            issues.push(Issue::new(at, RULE, "an OBU in configOBUs has its forbidden bit set"));
+            return found;
+        }
+        let mut p = 1 + usize::from(extension);
+        let size = if has_size {
+            // §4.10.5 leb128: at most 8 bytes.
+            let mut v: u64 = 0;
+            let mut i = 0;
+            loop {
+                let Some(&b) = obus.get(p + i).filter(|_| i < 8) else {
+                    issues.push(Issue::new(at, RULE, "an OBU size in configOBUs is cut short or longer than 8 bytes"));
+                    return found;
+                };
+                v |= u64::from(b & 0x7f) << (7 * i);
+                i += 1;
+                if b & 0x80 == 0 {
+                    break;
+                }
+            }
+            p += i;
+            v
+        } else {
+            obus.len().saturating_sub(p) as u64
+        };
+        let Some(payload) = usize::try_from(size).ok().and_then(|n| obus.get(p..p.checked_add(n)?)) else {
+            issues.push(Issue::new(
+                at,
+                RULE,
+                format!("an OBU in configOBUs declares {size} bytes; {} remain", obus.len().saturating_sub(p)),
+            ));
+            return found;
+        };
+        if obu_type == OBU_SEQUENCE_HEADER {
+            if found.is_some() {
+                issues.push(Issue::new(at, RULE, "configOBUs hold more than one sequence header OBU"));
+            } else {
+                found = av1_sequence_header(payload, at + p as u64, issues);
+            }
+        }
+        let used = p + payload.len();
+        obus = &obus[used..];
+        at += used as u64;
+    }
+    found
+}
+
+/// AV1 §5.5.1 sequence_header_obu, up to max_frame_height_minus_1.
+fn av1_sequence_header(p: &[u8], at: u64, issues: &mut Vec<Issue>) -> Option<Av1SequenceHeader> {
+    let mut b = BitReader::new(p);
+    match parse_av1_sequence_header(&mut b) {
+        Ok(h) => Some(h),
+        Err(BitsExhausted) => {
+            issues.push(Issue::new(
+                at,
+                "media.av1-config-invalid",
+                format!("the sequence header OBU ({} bytes) ends before its maximum frame size", p.len()),
+            ));
+            None
+        }
+    }
+}
+
+fn parse_av1_sequence_header(b: &mut BitReader<'_>) -> Result<Av1SequenceHeader, BitsExhausted> {
+    let seq_profile = b.bits(3)? as u8;
+    let still_picture = b.bit()?;
+    let reduced = b.bit()?;
+    let (mut level0, mut tier0, mut points) = (0u8, 0u8, 1u8);
+    if reduced {
+        level0 = b.bits(5)? as u8;
+    } else {
+        let timing_info_present = b.bit()?;
+        let mut decoder_model_info_present = false;
+        let mut buffer_delay_length = 0;
+        if timing_info_present {
+            // timing_info(): num_units_in_display_tick, time_scale, equal_picture_interval.
+            b.skip(64)?;
+            if b.bit()? {
+                // num_ticks_per_picture_minus_1, uvlc() (§4.10.3).
+                let mut zeros = 0;
+                while !b.bit()? {
+                    zeros += 1;
+                    if zeros == 32 {
+                        break;
+                    }
+                }
+                if zeros < 32 {
+                    b.skip(zeros)?;
+                }
+            }
+            decoder_model_info_present = b.bit()?;
+            if decoder_model_info_present {
+                // decoder_model_info(): buffer_delay_length_minus_1, num_units_in_decoding_tick,
+                // buffer_removal_time_length_minus_1, frame_presentation_time_length_minus_1.
+                buffer_delay_length = b.bits(5)? as usize + 1;
+                b.skip(32 + 5 + 5)?;
+            }
+        }
+        let initial_display_delay_present = b.bit()?;
+        points = b.bits(5)? as u8 + 1;
+        for i in 0..points {
+            b.skip(12)?; // operating_point_idc
+            let level = b.bits(5)? as u8;
+            let tier = if level > 7 { b.bits(1)? as u8 } else { 0 };
+            if i == 0 {
+                (level0, tier0) = (level, tier);
+            }
+            if decoder_model_info_present && b.bit()? {
+                // operating_parameters_info(): two buffer delays and low_delay_mode_flag.
+                b.skip(2 * buffer_delay_length + 1)?;
+            }
+            if initial_display_delay_present && b.bit()? {
+                b.skip(4)?;
+            }
+        }
+    }
+    let width_bits = b.bits(4)? + 1;
+    let height_bits = b.bits(4)? + 1;
+    let max_frame_width = b.bits(width_bits)? + 1;
+    let max_frame_height = b.bits(height_bits)? + 1;
+    Ok(Av1SequenceHeader {
+        seq_profile,
+        still_picture,
+        reduced_still_picture_header: reduced,
+        operating_points: points,
+        seq_level_idx_0: level0,
+        seq_tier_0: tier0,
+        max_frame_width,
+        max_frame_height,
     })
 }
 

@@ -11,6 +11,7 @@ const AVCC_BASELINE: &[u8] = include_bytes!("../../../tests/fixtures/media/avcC-
 const AVCC_CROP: &[u8] = include_bytes!("../../../tests/fixtures/media/avcC-crop.bin");
 const HVCC: &[u8] = include_bytes!("../../../tests/fixtures/media/hvcC.bin");
 const AV1C: &[u8] = include_bytes!("../../../tests/fixtures/media/av1C.bin");
+const AV1C_FRAMES: &[u8] = include_bytes!("../../../tests/fixtures/media/av1.av1C");
 const VPCC: &[u8] = include_bytes!("../../../tests/fixtures/media/vpcC.bin");
 const ASC: &[u8] = include_bytes!("../../../tests/fixtures/media/asc.bin");
 const ESDS: &[u8] = include_bytes!("../../../tests/fixtures/media/esds.bin");
@@ -68,6 +69,27 @@ fn accepts_libaom_av1c_and_libvpx_vpcc() {
     );
     assert_eq!((c.chroma_subsampling_x, c.chroma_subsampling_y, c.chroma_sample_position), (1, 1, 0));
     assert_eq!((c.initial_presentation_delay, c.config_obus_size), (None, 13));
+    // configOBUs: one sequence header OBU (0x0a: type 1, has_size; 11 bytes) for 320x240, profile
+    // 0, level index 0 (2.0), one operating point.
+    assert_eq!(
+        c.sequence_header,
+        Some(config::Av1SequenceHeader {
+            seq_profile: 0,
+            still_picture: false,
+            reduced_still_picture_header: false,
+            operating_points: 1,
+            seq_level_idx_0: 0,
+            seq_tier_0: 0,
+            max_frame_width: 320,
+            max_frame_height: 240,
+        })
+    );
+    assert_eq!(CodecConfig::Av1(c).dimensions(), Some((320, 240)));
+    // The record that came with the real frames in tests/fixtures/media/av1.frames.
+    assert_eq!(
+        clean(config::decode_av1c, AV1C_FRAMES).sequence_header.map(|h| (h.max_frame_width, h.max_frame_height)),
+        Some((320, 240))
+    );
 
     let c = clean(config::decode_vpcc, VPCC);
     assert_eq!(
@@ -452,4 +474,54 @@ fn rejects_truncation_at_every_byte_without_panic() {
             }
         }
     }
+}
+
+/// AV1 sequence headers crafted bit by bit (AV1 §5.5.1), in an av1C record (AV1-ISOBMFF §2.3.3).
+#[test]
+fn av1_sequence_headers_in_config_obus() {
+    fn record(profile_level: u8, seq_header: &[u8]) -> Vec<u8> {
+        let mut v = vec![0x81, profile_level, 0x0c, 0x00, 0x0a, seq_header.len() as u8];
+        v.extend_from_slice(seq_header);
+        v
+    }
+    // reduced_still_picture_header: profile 1 (001), still 1, reduced 1, level 5 (00101), width
+    // bits 11 (1010), height bits 11 (1010), width-1 = 1919, height-1 = 1079.
+    let mut bits = String::from("001" /* profile */);
+    bits += "1" /* still */;
+    bits += "1" /* reduced */;
+    bits += "00101";
+    bits += "1010";
+    bits += "1010";
+    bits += &format!("{:011b}", 1919);
+    bits += &format!("{:011b}", 1079);
+    while bits.len() % 8 != 0 {
+        bits.push('0');
+    }
+    let header: Vec<u8> =
+        bits.as_bytes().chunks(8).map(|c| u8::from_str_radix(std::str::from_utf8(c).unwrap(), 2).unwrap()).collect();
+    let c = clean(config::decode_av1c, &record(0x25, &header));
+    let h = c.sequence_header.expect("sequence header");
+    assert_eq!(
+        (h.seq_profile, h.still_picture, h.reduced_still_picture_header, h.seq_level_idx_0, h.operating_points),
+        (1, true, true, 5, 1)
+    );
+    assert_eq!((h.max_frame_width, h.max_frame_height), (1920, 1080));
+
+    // The same header under a record claiming profile 0 level 5.
+    let mut issues = Vec::new();
+    config::decode_av1c(&record(0x05, &header), BASE, &mut issues);
+    assert_eq!(rules(&issues), vec![("media.av1-config-invalid", BASE + 1)]);
+
+    // Cut inside the frame size.
+    let mut issues = Vec::new();
+    let c = config::decode_av1c(&record(0x25, &header[..3]), BASE, &mut issues).expect("record");
+    assert_eq!(c.sequence_header, None);
+    assert_eq!(rules(&issues), vec![("media.av1-config-invalid", BASE + 6)]);
+
+    // An OBU whose size runs past the record.
+    let mut issues = Vec::new();
+    let mut bad = AV1C.to_vec();
+    bad[5] = 12;
+    config::decode_av1c(&bad, BASE, &mut issues);
+    assert_eq!(rules(&issues), vec![("media.av1-config-invalid", BASE + 4)]);
 }
