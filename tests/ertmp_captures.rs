@@ -59,6 +59,16 @@ fn status(sc: &mut Script, code: &str) {
 /// Handshake, connect with `caps`, createStream, publish answered, and metadata naming the
 /// codecs (FourCC numbers, E-RTMP v2 onMetaData).
 fn publishing(caps: &[(&str, AmfValue)], video: Option<FourCc>, audio: Option<FourCc>) -> Script {
+    publishing_with(caps, video, audio, vec![])
+}
+
+/// As [`publishing`], with further onMetaData entries.
+fn publishing_with(
+    caps: &[(&str, AmfValue)],
+    video: Option<FourCc>,
+    audio: Option<FourCc>,
+    extra_meta: Vec<(String, AmfValue)>,
+) -> Script {
     let mut sc = Script::with_handshake();
     sc.connect_with("live", caps).connect_result_with(&server_caps());
     sc.command(C, CSID_COMMAND, 0, &[s("createStream"), n(2.0), AmfValue::Null]);
@@ -73,6 +83,7 @@ fn publishing(caps: &[(&str, AmfValue)], video: Option<FourCc>, audio: Option<Fo
     if let Some(a) = audio {
         meta.push(("audiocodecid".to_string(), fourcc_number(a)));
     }
+    meta.extend(extra_meta);
     let array = AmfValue::EcmaArray { declared_count: meta.len() as u32, entries: meta };
     sc.data(C, CSID_AUDIO, 1, 0, &[s("@setDataFrame"), s("onMetaData"), array]);
     sc
@@ -152,9 +163,12 @@ fn opus() -> Script {
     sc
 }
 
-/// Two hvc1 tracks (0 and 1) in ManyTracks messages.
+/// Two hvc1 tracks (0 and 1) in ManyTracks messages; onMetaData describes track 1 in its
+/// videoTrackIdInfoMap (E-RTMP v2 Enhancing onMetaData).
 fn multitrack() -> Script {
-    let mut sc = publishing(&client_caps(&["hvc1"], 2.0), Some(FourCc::HVC1), None);
+    let track1 = obj(&[("width", n(320.0)), ("height", n(240.0)), ("videocodecid", fourcc_number(FourCc::HVC1))]);
+    let extra = vec![("videoTrackIdInfoMap".to_string(), obj(&[("1", track1)]))];
+    let mut sc = publishing_with(&client_caps(&["hvc1"], 2.0), Some(FourCc::HVC1), None, extra);
     let two = |payload: &[u8]| -> Vec<u8> {
         let tracks = [
             TrackIn { fourcc: FourCc::HVC1, track_id: 0, payload },
