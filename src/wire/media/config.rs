@@ -18,6 +18,7 @@ pub enum CodecConfig {
     Aac(AacConfig),
     Avc(AvcConfig),
     Hevc(HevcConfig),
+    Vvc(VvcConfig),
     Av1(Av1Config),
     Vp(VpConfig),
     Opus(OpusHead),
@@ -30,6 +31,9 @@ impl CodecConfig {
         match self {
             CodecConfig::Avc(c) => c.sps.as_ref().map(|s| (s.width, s.height)),
             CodecConfig::Hevc(c) => c.width.zip(c.height),
+            CodecConfig::Vvc(c) => {
+                c.ptl.as_ref().map(|p| (u32::from(p.max_picture_width), u32::from(p.max_picture_height)))
+            }
             CodecConfig::Av1(c) => c.sequence_header.as_ref().map(|h| (h.max_frame_width, h.max_frame_height)),
             _ => None,
         }
@@ -40,6 +44,7 @@ impl CodecConfig {
         match self {
             CodecConfig::Avc(c) => Some(c.length_size),
             CodecConfig::Hevc(c) => Some(c.length_size),
+            CodecConfig::Vvc(c) => Some(c.length_size),
             _ => None,
         }
     }
@@ -101,6 +106,41 @@ pub struct HevcConfig {
     pub nal_units: u32,
     pub width: Option<u32>,
     pub height: Option<u32>,
+}
+
+/// ISO/IEC 14496-15 §11.2.4.2 VvcDecoderConfigurationRecord.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct VvcConfig {
+    /// The record came with the 4-byte version/flags of the vvcC box in front of it.
+    pub full_box: bool,
+    pub length_size: u8,
+    /// The profile, tier and level part, present when ptl_present_flag is 1.
+    pub ptl: Option<VvcPtl>,
+    pub arrays: u8,
+    pub nal_units: u32,
+    /// NAL unit types of the arrays, in order.
+    pub nal_unit_types: Vec<u8>,
+}
+
+/// The ptl_present_flag part of a VvcDecoderConfigurationRecord with its VvcPTLRecord.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct VvcPtl {
+    pub ols_idx: u16,
+    pub num_sublayers: u8,
+    pub constant_frame_rate: u8,
+    pub chroma_format_idc: u8,
+    pub bit_depth: u8,
+    pub general_profile_idc: u8,
+    pub general_tier: u8,
+    pub general_level_idc: u8,
+    pub frame_only_constraint: bool,
+    pub multilayer_enabled: bool,
+    pub num_bytes_constraint_info: u8,
+    pub sub_profiles: u8,
+    pub max_picture_width: u16,
+    pub max_picture_height: u16,
+    /// avg_frame_rate in frames per 256 seconds (0 = unspecified).
+    pub avg_frame_rate: u16,
 }
 
 /// AV1-ISOBMFF §2.3.3 AV1CodecConfigurationRecord.
@@ -185,6 +225,7 @@ pub fn decode_for(fourcc: FourCc, bytes: &[u8], base: u64, issues: &mut Vec<Issu
     match fourcc {
         FourCc::AVC1 => decode_avcc(bytes, base, issues).map(CodecConfig::Avc),
         FourCc::HVC1 => decode_hvcc(bytes, base, issues).map(CodecConfig::Hevc),
+        FourCc::VVC1 => decode_vvcc(bytes, base, issues).map(CodecConfig::Vvc),
         FourCc::AV01 => decode_av1c(bytes, base, issues).map(CodecConfig::Av1),
         FourCc::VP09 | FourCc::VP08 => decode_vpcc(bytes, base, issues).map(CodecConfig::Vp),
         FourCc::MP4A => decode_asc(bytes, base, issues).map(CodecConfig::Aac),
@@ -562,6 +603,176 @@ pub fn decode_hvcc(bytes: &[u8], base: u64, issues: &mut Vec<Issue>) -> Option<H
         }
     }
     Some(c)
+}
+
+/// VVC NAL unit types a VvcDecoderConfigurationRecord may hold in its arrays (ISO/IEC 14496-15
+/// §11.2.4.2.2: OPI, DCI, VPS, SPS, PPS, prefix APS, prefix and suffix SEI; H.266 Table 5).
+const VVC_OPI_NUT: u8 = 12;
+const VVC_DCI_NUT: u8 = 13;
+const VVC_CONFIG_NUTS: [u8; 8] = [12, 13, 14, 15, 16, 17, 23, 24];
+
+/// ISO/IEC 14496-15 §11.2.4.2 VvcDecoderConfigurationRecord (the vvc1 SequenceStart payload of
+/// E-RTMP v2), alone or after the vvcC box's 4 bytes of version 0 and flags 0. Summarised: NAL
+/// length size, the profile/tier/level part (chroma format, bit depth, maximum picture size)
+/// and the NAL arrays, each walked to its end; the parameter sets themselves are not parsed.
+pub fn decode_vvcc(bytes: &[u8], base: u64, issues: &mut Vec<Issue>) -> Option<VvcConfig> {
+    const RULE: &str = "media.vvc-config-invalid";
+    // The record's first byte starts with five reserved 1 bits, so a leading 0 is the box
+    // header's version.
+    let full_box = bytes.len() > 4 && bytes[..4] == [0, 0, 0, 0];
+    let skip = if full_box { 4 } else { 0 };
+    let mut r = Reader::new(&bytes[skip..], base + skip as u64);
+    let at = r.offset();
+    let Ok(b0) = r.u8() else {
+        short(issues, RULE, base, "VvcDecoderConfigurationRecord", 1, bytes.len());
+        return None;
+    };
+    if b0 >> 3 != 0x1f {
+        issues.push(Issue::new(
+            at,
+            RULE,
+            format!("the 5 reserved bits of the first byte are 0x{:02x}; they must all be 1", b0 >> 3),
+        ));
+    }
+    let mut c = VvcConfig {
+        full_box,
+        length_size: ((b0 >> 1) & 3) + 1,
+        ptl: None,
+        arrays: 0,
+        nal_units: 0,
+        nal_unit_types: Vec::new(),
+    };
+    if c.length_size == 3 {
+        issues.push(Issue::new(at, RULE, "LengthSizeMinusOne is 2 (a 3-byte NAL length); only 0, 1 and 3 are allowed"));
+    }
+    if b0 & 1 == 1 {
+        let ptl_at = r.offset();
+        match vvc_ptl(&mut r) {
+            Ok(Ok(p)) => c.ptl = Some(p),
+            Ok(Err(what)) => {
+                issues.push(Issue::new(ptl_at, RULE, what));
+                return Some(c);
+            }
+            Err(need) => {
+                short(
+                    issues,
+                    RULE,
+                    ptl_at,
+                    "VvcDecoderConfigurationRecord profile, tier and level",
+                    need,
+                    r.remaining(),
+                );
+                return Some(c);
+            }
+        }
+    }
+    let Ok(arrays) = r.u8() else {
+        short(issues, RULE, r.offset(), "num_of_arrays", 1, 0);
+        return Some(c);
+    };
+    c.arrays = arrays;
+    for i in 0..arrays {
+        let at = r.offset();
+        let Ok(t) = r.u8() else {
+            short(issues, RULE, at, &format!("NAL array {i} header"), 1, 0);
+            return Some(c);
+        };
+        let nut = t & 0x1f;
+        if t & 0x60 != 0 {
+            issues.push(Issue::new(
+                at,
+                RULE,
+                format!("NAL array {i}: the 2 reserved bits after array_completeness must be 0"),
+            ));
+        }
+        if !VVC_CONFIG_NUTS.contains(&nut) {
+            issues.push(Issue::new(
+                at,
+                RULE,
+                format!("NAL array {i} holds NAL unit type {nut}; a configuration record holds only OPI, DCI, VPS, SPS, PPS, prefix APS and SEI NAL units"),
+            ));
+        }
+        if c.nal_unit_types.len() < usize::from(u8::MAX) {
+            c.nal_unit_types.push(nut);
+        }
+        // §11.2.4.2.2: OPI and DCI arrays carry exactly one NAL unit and no num_nalus.
+        let n = if nut == VVC_OPI_NUT || nut == VVC_DCI_NUT {
+            1
+        } else {
+            match r.u16_be() {
+                Ok(n) => n,
+                Err(s) => {
+                    short(issues, RULE, at + 1, &format!("NAL array {i} num_nalus"), 2, s.available);
+                    return Some(c);
+                }
+            }
+        };
+        c.nal_units += u32::from(n);
+        nal_list(&mut r, u32::from(n), RULE, "NAL unit", issues)?;
+    }
+    trailing(issues, &r, "VvcDecoderConfigurationRecord");
+    Some(c)
+}
+
+/// The ptl_present_flag part (§11.2.4.2.2) with its VvcPTLRecord; `Err(bytes needed)` when cut
+/// short, `Ok(Err(sentence))` when a field is out of range.
+fn vvc_ptl(r: &mut Reader<'_>) -> Result<Result<VvcPtl, String>, usize> {
+    let h = r.take(5).map_err(|_| 5usize)?;
+    let head = u16::from_be_bytes([h[0], h[1]]);
+    let num_sublayers = ((head >> 4) & 7) as u8;
+    let bit_depth_minus8 = h[2] >> 5;
+    if h[2] & 0x1f != 0x1f {
+        return Ok(Err("the 5 reserved bits after bit_depth_minus8 must all be 1".into()));
+    }
+    if h[3] >> 6 != 0 {
+        return Ok(Err("the 2 reserved bits before num_bytes_constraint_info must be 0".into()));
+    }
+    let num_bytes_ci = h[3] & 0x3f;
+    // The frame-only and multilayer flags take the first 2 bits of general_constraint_info's
+    // bytes, so there is at least one.
+    if num_bytes_ci == 0 {
+        return Ok(Err(
+            "num_bytes_constraint_info is 0; the two PTL flags and the constraint info need at least 1 byte".into(),
+        ));
+    }
+    if !(1..=7).contains(&num_sublayers) {
+        return Ok(Err(format!("num_sublayers is {num_sublayers}; it is 1 to 7")));
+    }
+    let profile_tier = h[4];
+    let level = r.u8().map_err(|_| 1usize)?;
+    let ci = r.take(usize::from(num_bytes_ci)).map_err(|_| usize::from(num_bytes_ci))?;
+    let mut sublayer_levels = 0;
+    if num_sublayers > 1 {
+        // ptl_sublayer_level_present_flag[num_sublayers - 2 .. 0], then zero bits to the byte.
+        let flags = r.u8().map_err(|_| 1usize)?;
+        let present = flags >> (9 - num_sublayers);
+        if flags & ((1u8 << (9 - num_sublayers)) - 1) != 0 {
+            return Ok(Err("the ptl_reserved_zero_bit bits after the sublayer level flags must be 0".into()));
+        }
+        sublayer_levels = present.count_ones() as usize;
+    }
+    r.take(sublayer_levels).map_err(|_| sublayer_levels)?;
+    let sub_profiles = r.u8().map_err(|_| 1usize)?;
+    let need = 4 * usize::from(sub_profiles);
+    r.take(need).map_err(|_| need)?;
+    let tail = r.take(6).map_err(|_| 6usize)?;
+    Ok(Ok(VvcPtl {
+        ols_idx: head >> 7,
+        num_sublayers,
+        constant_frame_rate: ((head >> 2) & 3) as u8,
+        chroma_format_idc: (head & 3) as u8,
+        bit_depth: bit_depth_minus8 + 8,
+        general_profile_idc: profile_tier >> 1,
+        general_tier: profile_tier & 1,
+        general_level_idc: level,
+        frame_only_constraint: ci[0] & 0x80 != 0,
+        multilayer_enabled: ci[0] & 0x40 != 0,
+        num_bytes_constraint_info: num_bytes_ci,
+        sub_profiles,
+        max_picture_width: u16::from_be_bytes([tail[0], tail[1]]),
+        max_picture_height: u16::from_be_bytes([tail[2], tail[3]]),
+        avg_frame_rate: u16::from_be_bytes([tail[4], tail[5]]),
+    }))
 }
 
 /// H.265 §7.3.2.2 seq_parameter_set_rbsp up to the conformance window.

@@ -525,3 +525,110 @@ fn av1_sequence_headers_in_config_obus() {
     config::decode_av1c(&bad, BASE, &mut issues);
     assert_eq!(rules(&issues), vec![("media.av1-config-invalid", BASE + 4)]);
 }
+
+/// A VvcDecoderConfigurationRecord built byte by byte from the structure of ISO/IEC 14496-15
+/// §11.2.4.2 (no VVC encoder is available here to produce a real one): 4-byte NAL lengths, a
+/// PTL part for Main 10 (profile 1), Main tier, level 83 (5.1), 4:2:0, 10 bits, 1920x1080, and
+/// two arrays: one SPS (NAL type 15) with a 3-byte NAL unit, one DCI (type 13, no count).
+fn crafted_vvcc() -> Vec<u8> {
+    vec![
+        0xff, // reserved 11111, LengthSizeMinusOne 3, ptl_present_flag 1
+        0x00, 0x11, // ols_idx 0 (9 bits), num_sublayers 1, constant_frame_rate 0, chroma_format_idc 1
+        0x5f, // bit_depth_minus8 2, reserved 11111
+        0x01, // reserved 00, num_bytes_constraint_info 1
+        0x02, // general_profile_idc 1, general_tier_flag 0
+        0x53, // general_level_idc 83
+        0x80, // ptl_frame_only_constraint_flag 1, ptl_multilayer_enabled_flag 0, 6 bits of constraint info
+        0x00, // ptl_num_sub_profiles 0
+        0x07, 0x80, // max_picture_width 1920
+        0x04, 0x38, // max_picture_height 1080
+        0x00, 0x00, // avg_frame_rate 0
+        0x02, // num_of_arrays
+        0x8f, 0x00, 0x01, 0x00, 0x03, 0x00, 0x79, 0x01, // SPS array: complete, type 15, 1 NAL of 3 bytes
+        0x8d, 0x00, 0x02, 0x00, 0x69, // DCI array: complete, type 13, (no count) 1 NAL of 2 bytes
+    ]
+}
+
+#[test]
+fn accepts_a_vvcc_built_from_the_spec_structure() {
+    let c = clean(config::decode_vvcc, &crafted_vvcc());
+    assert_eq!((c.full_box, c.length_size, c.arrays, c.nal_units), (false, 4, 2, 2));
+    assert_eq!(c.nal_unit_types, vec![15, 13]);
+    let p = c.ptl.clone().expect("ptl");
+    assert_eq!(
+        config::VvcPtl {
+            ols_idx: 0,
+            num_sublayers: 1,
+            constant_frame_rate: 0,
+            chroma_format_idc: 1,
+            bit_depth: 10,
+            general_profile_idc: 1,
+            general_tier: 0,
+            general_level_idc: 83,
+            frame_only_constraint: true,
+            multilayer_enabled: false,
+            num_bytes_constraint_info: 1,
+            sub_profiles: 0,
+            max_picture_width: 1920,
+            max_picture_height: 1080,
+            avg_frame_rate: 0,
+        },
+        p
+    );
+    assert_eq!(CodecConfig::Vvc(c).dimensions(), Some((1920, 1080)));
+
+    // With the vvcC box's version/flags in front, through an E-RTMP vvc1 SequenceStart.
+    let boxed = [&[0u8, 0, 0, 0][..], &crafted_vvcc()].concat();
+    let (tag, issues) = decode_video(&encode::ex_video(1, 0, FourCc::VVC1, None, &boxed), BASE);
+    assert_eq!(issues, vec![]);
+    match tag.config {
+        Some(CodecConfig::Vvc(c)) => assert!(c.full_box && c.ptl.is_some()),
+        other => panic!("{other:?}"),
+    }
+
+    // Three sublayers (level present for sublayer 1 only), one sub-profile, no PTL flags set,
+    // no arrays: 2-byte NAL lengths.
+    let mut v = vec![0xfb, 0x00, 0x31, 0x1f, 0x02, 0x02, 0x40, 0x00, 0x00];
+    v.push(0x80); // ptl_sublayer_level_present_flag[1] 1, [0] 0, 6 reserved zero bits
+    v.push(0x33); // sublayer_level_idc[1]
+    v.extend([0x01, 0xde, 0xad, 0xbe, 0xef]); // 1 sub-profile
+    v.extend([0x01, 0x40, 0x00, 0xf0, 0x19, 0x00, 0x00]); // 320x240, avg_frame_rate 6400, 0 arrays
+    let c = clean(config::decode_vvcc, &v);
+    let p = c.ptl.expect("ptl");
+    assert_eq!((c.length_size, p.num_sublayers, p.bit_depth, p.general_level_idc), (2, 3, 8, 64));
+    assert_eq!((p.num_bytes_constraint_info, p.sub_profiles, p.frame_only_constraint), (2, 1, false));
+    assert_eq!((p.max_picture_width, p.max_picture_height, p.avg_frame_rate), (320, 240, 6400));
+}
+
+#[test]
+fn rejects_malformed_vvcc() {
+    let rule = "media.vvc-config-invalid";
+    let mut bad = crafted_vvcc();
+    bad[0] = 0x7f; // reserved bits 01111
+    let mut issues = Vec::new();
+    config::decode_vvcc(&bad, BASE, &mut issues);
+    assert_eq!(rules(&issues), vec![(rule, BASE)]);
+
+    let mut bad = crafted_vvcc();
+    bad[16] = 0x81; // an array of TRAIL_NUT (type 1) NAL units
+    let mut issues = Vec::new();
+    config::decode_vvcc(&bad, BASE, &mut issues);
+    assert_eq!(rules(&issues), vec![(rule, BASE + 16)]);
+
+    let mut bad = crafted_vvcc();
+    bad[4] = 0x00; // num_bytes_constraint_info 0
+    let mut issues = Vec::new();
+    let c = config::decode_vvcc(&bad, BASE, &mut issues).expect("record");
+    assert_eq!((c.ptl, rules(&issues)), (None, vec![(rule, BASE + 1)]));
+
+    // Cut anywhere: a finding, never a panic; whole: none.
+    let whole = crafted_vvcc();
+    for n in 0..whole.len() {
+        let mut issues = Vec::new();
+        config::decode_vvcc(&whole[..n], BASE, &mut issues);
+        assert!(issues.iter().any(|i| i.rule == rule), "cut at {n}: {issues:?}");
+    }
+    let mut issues = Vec::new();
+    config::decode_vvcc(&[&whole[..], &[0]].concat(), BASE, &mut issues);
+    assert_eq!(rules(&issues), vec![("media.config-trailing-bytes", BASE + whole.len() as u64)]);
+}
