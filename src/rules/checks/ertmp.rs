@@ -123,6 +123,18 @@ struct TrackSignal {
     reported: bool,
 }
 
+/// A media track of one message stream in one direction.
+type TrackKey = (Direction, u32, Kind);
+
+/// A non-default track seen in multitrack media, and the first message that carried it.
+#[derive(Debug)]
+struct ExtraTrack {
+    key: TrackKey,
+    track: u8,
+    offset: u64,
+    index: u64,
+}
+
 #[derive(Debug, Default)]
 pub(crate) struct ErtmpChecks {
     /// Seen from the handshake on, with nothing lost since.
@@ -135,10 +147,9 @@ pub(crate) struct ErtmpChecks {
     reported_caps: u32,
     tracks: Vec<TrackSignal>,
     /// Track ids the last onMetaData of (direction, stream, kind) describes in its TrackIdInfoMap.
-    described: Vec<((Direction, u32, Kind), Vec<u32>)>,
-    /// Non-default tracks seen in multitrack media: key, track id, offset and index of the first
-    /// message carrying it.
-    extra_tracks: Vec<((Direction, u32, Kind), u8, u64, u64)>,
+    described: Vec<(TrackKey, Vec<u32>)>,
+    /// Non-default tracks seen in multitrack media.
+    extra_tracks: Vec<ExtraTrack>,
 }
 
 fn number_bits(v: f64) -> Option<u32> {
@@ -164,7 +175,7 @@ impl ErtmpChecks {
         if !self.complete {
             return;
         }
-        for (key, track, offset, index) in &self.extra_tracks {
+        for ExtraTrack { key, track, offset, index } in &self.extra_tracks {
             let described = self.described.iter().find(|(k, _)| k == key).map(|(_, ids)| ids.as_slice());
             if described.is_some_and(|ids| ids.contains(&u32::from(*track))) {
                 continue;
@@ -194,12 +205,11 @@ impl ErtmpChecks {
         let key = (m.direction, m.stream_id, kind);
         for t in tracks {
             let Some(id) = t.track_id.filter(|&id| id != 0) else { continue };
-            if self.extra_tracks.iter().any(|(k, i, _, _)| *k == key && *i == id)
-                || self.extra_tracks.len() >= MAX_TRACKS
+            if self.extra_tracks.iter().any(|t| t.key == key && t.track == id) || self.extra_tracks.len() >= MAX_TRACKS
             {
                 continue;
             }
-            self.extra_tracks.push((key, id, m.offset, m.index));
+            self.extra_tracks.push(ExtraTrack { key, track: id, offset: m.offset, index: m.index });
         }
     }
 
