@@ -9,8 +9,7 @@
 //! - events about a shared object travel only while the client uses it, between its Use and its
 //!   Release (`shared-object.not-in-use`, once per object and direction).
 //!
-//! Findings are placed at the message (its first chunk header) and name the event by its
-//! offset in the message body.
+//! Findings are placed at the event's type byte.
 
 use super::commands::loses_messages;
 use super::CheckIssue;
@@ -105,12 +104,11 @@ impl SharedObjectChecks {
                         }
                         None => out.push(CheckIssue::new(
                             m.direction,
-                            m.offset,
+                            e.offset,
                             SUCCESS_UNREQUESTED,
                             format!(
-                                "Success (body offset {}) for property {prop:?} of shared object {name:?}, which the \
-                                 client had not asked to change (no RequestChange of it awaiting an answer)",
-                                e.offset
+                                "Success for property {prop:?} of shared object {name:?}, which the client had not \
+                                 asked to change (no RequestChange of it awaiting an answer)"
                             ),
                             Some(m.index),
                         )),
@@ -139,11 +137,10 @@ impl SharedObjectChecks {
         let when = if event_type == USE_SUCCESS { "; UseSuccess answers a Use" } else { "" };
         out.push(CheckIssue::new(
             m.direction,
-            m.offset,
+            offset,
             NOT_IN_USE,
             format!(
-                "{what} (body offset {offset}) for shared object {name:?}, which the client is not using (no Use, \
-                 or Released){when}; \
+                "{what} for shared object {name:?}, which the client is not using (no Use, or Released){when}; \
                  later events of this object sent {} are not reported again",
                 m.direction.as_str()
             ),
