@@ -1,6 +1,6 @@
 //! The E-RTMP captures in `captures/ertmp-*.pcap` are built here from scripted sessions with
 //! rtmpscope's own encoders and the codec configuration records in `tests/fixtures/media`; the
-//! AV1, VP9 and Opus sessions carry real coded frames from the same encodings as their records
+//! HEVC, AV1, VP9 and Opus publishing sessions carry real coded frames from the same encodings as their records
 //! (`tests/fixtures/media/make_frames.py`, provenance in `FRAMES.md` there).
 //! With `RTMPSCOPE_WRITE_CAPTURES=1` the test writes the files; otherwise it checks that the
 //! committed files are byte for byte what the scripts produce (timestamps and ISNs are fixed).
@@ -18,6 +18,8 @@ const C: Direction = Direction::ClientToServer;
 const S: Direction = Direction::ServerToClient;
 
 const HVCC: &[u8] = include_bytes!("fixtures/media/hvcC.bin");
+const HEVC_HVCC: &[u8] = include_bytes!("fixtures/media/hevc.hvcC");
+const HEVC_FRAMES: &[u8] = include_bytes!("fixtures/media/hevc.frames");
 const AV1C: &[u8] = include_bytes!("fixtures/media/av1.av1C");
 const AV1_FRAMES: &[u8] = include_bytes!("fixtures/media/av1.frames");
 const VPCC: &[u8] = include_bytes!("fixtures/media/vp9.vpcC");
@@ -125,9 +127,9 @@ fn end(sc: &mut Script) {
 
 fn hevc() -> Script {
     let mut sc = publishing(&client_caps(&["hvc1"], 0.0), Some(FourCc::HVC1), None);
-    sc.video(C, 1, 0, &ex_video(1, 0, FourCc::HVC1, None, HVCC));
-    for i in 0..FRAMES {
-        sc.video(C, 1, i * 40, &ex_video(frame_type(i), 1, FourCc::HVC1, Some(0), &hevc_au(i % 25 == 0, i)));
+    sc.video(C, 1, 0, &ex_video(1, 0, FourCc::HVC1, None, HEVC_HVCC));
+    for (i, (key, f)) in frames(HEVC_FRAMES).into_iter().enumerate() {
+        sc.video(C, 1, i as u32 * 40, &ex_video(if key { 1 } else { 2 }, 1, FourCc::HVC1, Some(0), f));
     }
     end(&mut sc);
     sc
