@@ -632,3 +632,15 @@ fn rejects_malformed_vvcc() {
     config::decode_vvcc(&[&whole[..], &[0]].concat(), BASE, &mut issues);
     assert_eq!(rules(&issues), vec![("media.config-trailing-bytes", BASE + whole.len() as u64)]);
 }
+
+proptest::proptest! {
+    /// Arbitrary bytes as a VVC or AV1 configuration record: findings, never a panic.
+    #[test]
+    fn vvc_and_av1_records_survive_arbitrary_bytes(bytes in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..96)) {
+        let mut issues = Vec::new();
+        let _ = config::decode_vvcc(&bytes, 0, &mut issues);
+        let _ = config::decode_av1c(&bytes, 0, &mut issues);
+        let _ = config::decode_vvcc(&[&[0xff][..], &bytes].concat(), 0, &mut issues);
+        let _ = config::decode_av1c(&[&[0x81, 0, 0, 0][..], &bytes].concat(), 0, &mut issues);
+    }
+}

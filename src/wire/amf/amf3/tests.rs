@@ -800,3 +800,18 @@ proptest! {
         prop_assert!(d.issues.iter().all(|i| RULE_IDS.contains(&i.rule)));
     }
 }
+
+proptest! {
+    /// Whatever follows a Flex small message's class name, decoding ends (stopped or not)
+    /// without a panic, and a stop leaves the partial message with the fields read so far.
+    #[test]
+    fn flex_messages_survive_arbitrary_bytes(class in 0..3usize, tail in prop::collection::vec(any::<u8>(), 0..64)) {
+        let name = ["DSA", "DSK", "DSC"][class];
+        let bytes = cat(&[&[0x0a, 0x07], &vr(name), &tail]);
+        let d = decode_body(&bytes, B, &AmfLimits::default());
+        match d.values.first() {
+            Some(V::FlexMessage { class_name, .. }) => prop_assert_eq!(class_name.as_str(), name),
+            other => prop_assert!(false, "{:?}", other),
+        }
+    }
+}
