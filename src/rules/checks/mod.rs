@@ -8,6 +8,7 @@ mod commands;
 mod control;
 mod ertmp;
 mod media;
+mod shared_objects;
 
 use crate::session::script::Script;
 use crate::session::{Session, SessionConfig, SessionEvent, Start};
@@ -41,6 +42,7 @@ pub struct Checker {
     commands: commands::CommandChecks,
     media: media::MediaChecks,
     ertmp: ertmp::ErtmpChecks,
+    shared_objects: shared_objects::SharedObjectChecks,
 }
 
 impl Checker {
@@ -54,6 +56,7 @@ impl Checker {
         self.commands.on_event(ev, out);
         self.media.on_event(ev, out);
         self.ertmp.on_event(ev, out);
+        self.shared_objects.on_event(ev, out);
     }
 
     /// The session is over: report what never happened (answers never sent, …).
@@ -96,6 +99,8 @@ mod commands_tests;
 mod ertmp_tests;
 #[cfg(test)]
 mod media_tests;
+#[cfg(test)]
+mod shared_objects_tests;
 #[cfg(test)]
 mod tests;
 
