@@ -94,9 +94,26 @@ pub struct ProxyArgs {
     /// Address to accept clients on (port 0 picks a free port; the address is logged).
     #[arg(long, value_name = "ADDR:PORT")]
     pub listen: String,
-    /// Server to relay to: rtmp://HOST[:PORT] (1935 by default).
+    /// Server to relay to: rtmp://HOST[:PORT] (1935 by default) or rtmps://HOST[:PORT] (TLS,
+    /// 443 by default, certificate checked against HOST, which is also sent as SNI).
     #[arg(long, value_name = "URL")]
     pub upstream: String,
+    /// Accept TLS (RTMPS) from clients with this PEM certificate chain (needs --tls-key).
+    #[arg(long, value_name = "FILE", requires = "tls_key")]
+    pub tls_cert: Option<PathBuf>,
+    /// The PEM private key of --tls-cert.
+    #[arg(long, value_name = "FILE", requires = "tls_cert")]
+    pub tls_key: Option<PathBuf>,
+    /// Also trust these PEM CA certificates for an rtmps:// upstream (besides the system's).
+    #[arg(long, value_name = "FILE")]
+    pub ca_file: Option<PathBuf>,
+    /// Do not verify the rtmps:// upstream's certificate (logged as a warning).
+    #[arg(long)]
+    pub insecure: bool,
+    /// Append the TLS secrets of both sides to FILE in the SSLKEYLOGFILE format (Wireshark's
+    /// tls.keylog_file); without it, the SSLKEYLOGFILE environment variable is used when set.
+    #[arg(long, value_name = "FILE")]
+    pub keylog: Option<PathBuf>,
     /// Live output format.
     #[arg(long, value_enum, default_value_t = LiveFormat::Ndjson)]
     pub format: LiveFormat,
@@ -167,6 +184,13 @@ fn run_proxy(p: ProxyArgs) -> anyhow::Result<u8> {
         record_dir: p.record_dir,
         limits: Limits::default(),
         selection,
+        tls: crate::net::tls::TlsOptions {
+            cert: p.tls_cert,
+            key: p.tls_key,
+            ca_file: p.ca_file,
+            insecure: p.insecure,
+            keylog: p.keylog,
+        },
     };
     proxy::run(config)?;
     Ok(EXIT_OK)

@@ -188,6 +188,10 @@ pub struct SessionInfo {
     pub client: SocketAddr,
     pub upstream: SocketAddr,
     pub start: Timestamp,
+    /// Negotiated TLS version and cipher suite with the client, when it came over TLS.
+    pub client_tls: Option<String>,
+    /// The same with the upstream, for an `rtmps://` upstream.
+    pub upstream_tls: Option<String>,
 }
 
 /// A session line outside the analysis events (`session_open`, `session_close`), in the live
@@ -282,7 +286,8 @@ pub async fn run(info: SessionInfo, mut rx: mpsc::Receiver<Input>, cfg: Arc<Live
         cfg.format,
         "session_open",
         id,
-        json!({"session": id, "client": info.client.to_string(), "upstream": info.upstream.to_string(), "started_at": ts_f64(info.start)}),
+        json!({"session": id, "client": info.client.to_string(), "upstream": info.upstream.to_string(), "started_at": ts_f64(info.start),
+               "client_tls": info.client_tls, "upstream_tls": info.upstream_tls}),
     ))
     .await;
 

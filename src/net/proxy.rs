@@ -8,6 +8,7 @@
 //! session cannot hold up another.
 
 use super::live::{self, End, Input, LiveConfig, LiveFormat, SessionInfo, Totals};
+use super::tls::{self, Tls, TlsOptions};
 use crate::limits::Limits;
 use crate::rules::select::RuleSelection;
 use crate::wire::Direction;
@@ -17,8 +18,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, ReadHalf, WriteHalf};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{mpsc, watch};
 use tokio::task::JoinSet;
@@ -30,8 +30,34 @@ const READ_BUFFER: usize = 16 * 1024;
 const ANALYSIS_QUEUE: usize = 256;
 /// Batches of live output lines waiting for the output task.
 const OUTPUT_QUEUE: usize = 4096;
-/// How long an upstream connection may take.
+/// How long an upstream connection may take (TCP, then TLS for `rtmps://`).
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long a client may take over its TLS handshake.
+const TLS_ACCEPT_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// One side of a relayed connection: plain TCP or TLS over TCP. The TCP socket stays
+/// reachable so a reset can be passed on (zero linger) whatever runs over it.
+trait Side: AsyncRead + AsyncWrite + Unpin + Send + 'static {
+    fn tcp(&self) -> &TcpStream;
+}
+
+impl Side for TcpStream {
+    fn tcp(&self) -> &TcpStream {
+        self
+    }
+}
+
+impl Side for tokio_rustls::server::TlsStream<TcpStream> {
+    fn tcp(&self) -> &TcpStream {
+        self.get_ref().0
+    }
+}
+
+impl Side for tokio_rustls::client::TlsStream<TcpStream> {
+    fn tcp(&self) -> &TcpStream {
+        self.get_ref().0
+    }
+}
 
 /// Where the proxy forwards to.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -97,6 +123,7 @@ pub struct ProxyConfig {
     pub record_dir: Option<PathBuf>,
     pub limits: Limits,
     pub selection: RuleSelection,
+    pub tls: TlsOptions,
 }
 
 /// Runs the proxy until SIGINT or SIGTERM.
@@ -140,9 +167,11 @@ async fn shutdown_signal() {
 }
 
 async fn serve(config: ProxyConfig) -> anyhow::Result<()> {
-    if config.upstream.tls {
-        anyhow::bail!("rtmps:// upstreams are not supported yet");
-    }
+    let tls = Tls::new(&config.tls, config.upstream.tls)?;
+    let server_name = match &tls.connector {
+        Some(_) => Some(tls::server_name(&config.upstream.host).map_err(|e| anyhow::anyhow!("upstream: {e}"))?),
+        None => None,
+    };
     for dir in [&config.report_dir, &config.record_dir].into_iter().flatten() {
         std::fs::create_dir_all(dir).map_err(|e| anyhow::anyhow!("cannot create {}: {e}", dir.display()))?;
     }
@@ -156,7 +185,8 @@ async fn serve(config: ProxyConfig) -> anyhow::Result<()> {
         .await
         .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", config.listen))?;
     let local = listener.local_addr()?;
-    eprintln!("rtmpscope: proxy listening on {local}, upstream {}", config.upstream);
+    let client_scheme = if tls.acceptor.is_some() { "rtmps" } else { "rtmp" };
+    eprintln!("rtmpscope: proxy listening on {local}, upstream {}, clients {client_scheme}", config.upstream);
 
     let (out_tx, out_rx) = mpsc::channel::<Vec<u8>>(OUTPUT_QUEUE);
     let output = tokio::spawn(output_task(out_rx, out));
@@ -186,8 +216,8 @@ async fn serve(config: ProxyConfig) -> anyhow::Result<()> {
                 Ok((client, peer)) => {
                     let id = next_id;
                     next_id = next_id.wrapping_add(1);
-                    let upstream = config.upstream.clone();
-                    sessions.spawn(session(id, client, peer, upstream, live_cfg.clone(), stop_rx.clone()));
+                    let target = Target { upstream: config.upstream.clone(), tls: tls.clone(), server_name: server_name.clone() };
+                    sessions.spawn(session(id, client, peer, target, live_cfg.clone(), stop_rx.clone()));
                 }
                 Err(e) => {
                     // Out of descriptors and the like: wait a little rather than spin.
@@ -231,30 +261,80 @@ async fn serve(config: ProxyConfig) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Where and how each session connects, and how it accepts its client.
+#[derive(Debug, Clone)]
+struct Target {
+    upstream: Upstream,
+    tls: Tls,
+    server_name: Option<rustls_pki_types::ServerName<'static>>,
+}
+
 async fn session(
     id: u32,
     client: TcpStream,
     peer: SocketAddr,
-    upstream: Upstream,
+    target: Target,
     cfg: Arc<LiveConfig>,
     stop: watch::Receiver<bool>,
 ) {
     let start = live::now();
+    let upstream = &target.upstream;
+    let _ = client.set_nodelay(true);
+    let (client, client_tls): (Box<dyn Side>, Option<String>) = match &target.tls.acceptor {
+        Some(acceptor) => match tokio::time::timeout(TLS_ACCEPT_TIMEOUT, acceptor.accept(client)).await {
+            Ok(Ok(s)) => {
+                let what = tls::describe(s.get_ref().1);
+                (Box::new(s), Some(what))
+            }
+            Ok(Err(e)) => {
+                return session_failed(id, peer, upstream, &format!("TLS handshake with the client failed: {e}"), &cfg)
+                    .await
+            }
+            Err(_) => {
+                let why = format!("TLS handshake with the client timed out after {} s", TLS_ACCEPT_TIMEOUT.as_secs());
+                return session_failed(id, peer, upstream, &why, &cfg).await;
+            }
+        },
+        None => (Box::new(client), None),
+    };
     let connected =
         tokio::time::timeout(CONNECT_TIMEOUT, TcpStream::connect((upstream.host.as_str(), upstream.port))).await;
     let server = match connected {
         Ok(Ok(s)) => s,
-        Ok(Err(e)) => return connect_failed(id, peer, &upstream, &e.to_string(), &cfg).await,
-        Err(_) => return connect_failed(id, peer, &upstream, "timed out", &cfg).await,
+        Ok(Err(e)) => {
+            return session_failed(id, peer, upstream, &format!("cannot connect to upstream: {e}"), &cfg).await
+        }
+        Err(_) => return session_failed(id, peer, upstream, "cannot connect to upstream: timed out", &cfg).await,
     };
-    let _ = client.set_nodelay(true);
     let _ = server.set_nodelay(true);
     let upstream_addr = match server.peer_addr() {
         Ok(a) => a,
-        Err(e) => return connect_failed(id, peer, &upstream, &e.to_string(), &cfg).await,
+        Err(e) => return session_failed(id, peer, upstream, &format!("cannot connect to upstream: {e}"), &cfg).await,
+    };
+    let (server, upstream_tls): (Box<dyn Side>, Option<String>) = match (&target.tls.connector, &target.server_name) {
+        (Some(connector), Some(name)) => {
+            match tokio::time::timeout(CONNECT_TIMEOUT, connector.connect(name.clone(), server)).await {
+                Ok(Ok(s)) => {
+                    let what = tls::describe(s.get_ref().1);
+                    (Box::new(s), Some(what))
+                }
+                Ok(Err(e)) => {
+                    let why = format!("TLS handshake with upstream {upstream_addr} failed: {e}");
+                    return session_failed(id, peer, upstream, &why, &cfg).await;
+                }
+                Err(_) => {
+                    let why = format!(
+                        "TLS handshake with upstream {upstream_addr} timed out after {} s",
+                        CONNECT_TIMEOUT.as_secs()
+                    );
+                    return session_failed(id, peer, upstream, &why, &cfg).await;
+                }
+            }
+        }
+        _ => (Box::new(server), None),
     };
     let (tx, rx) = mpsc::channel(ANALYSIS_QUEUE);
-    let info = SessionInfo { id, client: peer, upstream: upstream_addr, start };
+    let info = SessionInfo { id, client: peer, upstream: upstream_addr, start, client_tls, upstream_tls };
     let analysis = tokio::spawn(live::run(info, rx, cfg));
     relay(client, server, tx, stop).await;
     if let Err(e) = analysis.await {
@@ -262,8 +342,10 @@ async fn session(
     }
 }
 
-async fn connect_failed(id: u32, peer: SocketAddr, upstream: &Upstream, why: &str, cfg: &LiveConfig) {
-    eprintln!("rtmpscope: session {id}: cannot connect to upstream {upstream}: {why}; closing client {peer}");
+/// A session that ends before relaying anything: one log line, `session_open` and
+/// `session_close` with the reason; the client's connection is closed by the caller dropping it.
+async fn session_failed(id: u32, peer: SocketAddr, upstream: &Upstream, why: &str, cfg: &LiveConfig) {
+    eprintln!("rtmpscope: session {id}: {why}; closing client {peer}");
     let mut batch = live::session_line(
         cfg.format,
         "session_open",
@@ -275,7 +357,7 @@ async fn connect_failed(id: u32, peer: SocketAddr, upstream: &Upstream, why: &st
         "session_close",
         id,
         json!({"session": id, "client": peer.to_string(), "upstream": upstream.to_string(),
-               "error": format!("cannot connect to upstream: {why}")}),
+               "error": why}),
     ));
     let _ = cfg.out.send(batch).await;
 }
@@ -334,11 +416,22 @@ enum PumpEnd {
     DestinationBroke,
 }
 
-async fn pump(from: &mut OwnedReadHalf, to: &mut OwnedWriteHalf, feed: &mut Feed) -> PumpEnd {
+type Reader = ReadHalf<Box<dyn Side>>;
+type Writer = WriteHalf<Box<dyn Side>>;
+
+async fn pump(from: &mut Reader, to: &mut Writer, feed: &mut Feed) -> PumpEnd {
     let mut buf = vec![0u8; READ_BUFFER];
     loop {
         let n = match from.read(&mut buf).await {
             Ok(0) => {
+                // For TLS this sends close_notify before the FIN.
+                let _ = to.shutdown().await;
+                feed.end(End::Fin).await;
+                return PumpEnd::Fin;
+            }
+            // A TLS peer that closed its TCP side without close_notify: the bytes before it
+            // were authenticated and the peer did close, so it ends like a FIN.
+            Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => {
                 let _ = to.shutdown().await;
                 feed.end(End::Fin).await;
                 return PumpEnd::Fin;
@@ -350,7 +443,11 @@ async fn pump(from: &mut OwnedReadHalf, to: &mut OwnedWriteHalf, feed: &mut Feed
             }
         };
         let data = &buf[..n];
-        let written = to.write_all(data).await;
+        // A TLS writer may keep records buffered until flushed (a no-op for plain TCP).
+        let written = match to.write_all(data).await {
+            Ok(()) => to.flush().await,
+            Err(e) => Err(e),
+        };
         feed.data(data);
         if written.is_err() {
             feed.end(End::Reset).await;
@@ -361,9 +458,9 @@ async fn pump(from: &mut OwnedReadHalf, to: &mut OwnedWriteHalf, feed: &mut Feed
 
 /// Relays until both directions ended, one side broke, or the proxy stops. A side that
 /// resets makes the proxy reset the other side, so peers see what they would have seen.
-async fn relay(client: TcpStream, server: TcpStream, tx: mpsc::Sender<Input>, mut stop: watch::Receiver<bool>) {
-    let (mut cr, mut cw) = client.into_split();
-    let (mut sr, mut sw) = server.into_split();
+async fn relay(client: Box<dyn Side>, server: Box<dyn Side>, tx: mpsc::Sender<Input>, mut stop: watch::Receiver<bool>) {
+    let (mut cr, mut cw) = tokio::io::split(client);
+    let (mut sr, mut sw) = tokio::io::split(server);
     let mut c2s = Feed { tx: tx.clone(), dir: Direction::ClientToServer, pending_gap: 0 };
     let mut s2c = Feed { tx, dir: Direction::ServerToClient, pending_gap: 0 };
     let mut ends: [Option<PumpEnd>; 2] = [None, None];
@@ -386,11 +483,13 @@ async fn relay(client: TcpStream, server: TcpStream, tx: mpsc::Sender<Input>, mu
     // Pass a reset on: the side opposite the one that broke is reset too.
     let client_side_broke = ends[0] == Some(PumpEnd::SourceBroke) || ends[1] == Some(PumpEnd::DestinationBroke);
     let server_side_broke = ends[1] == Some(PumpEnd::SourceBroke) || ends[0] == Some(PumpEnd::DestinationBroke);
+    let client = cr.unsplit(cw);
+    let server = sr.unsplit(sw);
     if client_side_broke && !server_side_broke {
-        let _ = sw.as_ref().set_zero_linger();
+        let _ = server.tcp().set_zero_linger();
     }
     if server_side_broke && !client_side_broke {
-        let _ = cw.as_ref().set_zero_linger();
+        let _ = client.tcp().set_zero_linger();
     }
     for (feed, end) in [(&mut c2s, ends[0]), (&mut s2c, ends[1])] {
         if end.is_none() {
