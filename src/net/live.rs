@@ -5,6 +5,7 @@
 //! them (reporting an `analysis.gap`) when the queue is full.
 
 use super::recorder::Recorder;
+use super::writer::{FileHandle, FileWriter};
 use crate::capture::Timestamp;
 use crate::flow::{FlowAnalysis, FlowSink};
 use crate::limits::Limits;
@@ -16,8 +17,7 @@ use crate::rules::select::RuleSelection;
 use crate::session::Start;
 use crate::wire::{Direction, Issue};
 use serde_json::{json, Value};
-use std::fs::File;
-use std::io::{self, BufWriter, Write};
+use std::io::{self, Write};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
@@ -75,6 +75,8 @@ pub struct LiveConfig {
     pub out: mpsc::Sender<Vec<u8>>,
     /// Totals over all sessions, for the final summary line.
     pub totals: Mutex<Totals>,
+    /// Reports and recordings are written by this thread, never by the analysis task.
+    pub writer: FileWriter,
 }
 
 #[derive(Debug, Default)]
@@ -133,7 +135,7 @@ impl Write for LineBuf {
 /// report file is logged once and abandoned; the live view goes on.
 struct Tee {
     live: Box<dyn ReportWriter + Send>,
-    report: Option<JsonWriter<BufWriter<File>>>,
+    report: Option<JsonWriter<FileHandle>>,
     report_path: Option<PathBuf>,
     id: u32,
 }
@@ -224,12 +226,21 @@ fn prefix_lines(id: u32, batch: Vec<u8>) -> Vec<u8> {
     out
 }
 
-fn create(dir: &Path, name: &str, id: u32) -> Option<(PathBuf, File)> {
-    let path = dir.join(name);
-    match File::create(&path) {
-        Ok(f) => Some((path, f)),
+/// A session file, created and written by the writer thread.
+async fn create(writer: &FileWriter, dir: Option<&Path>, name: &str, id: u32) -> Option<FileHandle> {
+    match dir {
+        Some(d) => Some(writer.create(d.join(name), &format!("session {id}")).await),
+        None => None,
+    }
+}
+
+/// Closes a session file; its path when every byte reached it.
+async fn close(handle: FileHandle, what: &str, id: u32) -> Option<PathBuf> {
+    let path = handle.path().to_path_buf();
+    match handle.close().await {
+        Ok(()) => Some(path),
         Err(e) => {
-            eprintln!("rtmpscope: session {id}: cannot create {}: {e}", path.display());
+            eprintln!("rtmpscope: session {id}: the {what} {} is incomplete: {e}", path.display());
             None
         }
     }
@@ -244,21 +255,16 @@ pub async fn run(info: SessionInfo, mut rx: mpsc::Receiver<Input>, cfg: Arc<Live
         LiveFormat::Ndjson => Box::new(NdjsonWriter::new(buf.clone())),
         LiveFormat::Text => Box::new(TextWriter::live(buf.clone())),
     };
-    let report_file = cfg.report_dir.as_deref().and_then(|d| create(d, &format!("session-{id}-{stamp}.json"), id));
-    let record_file = cfg.record_dir.as_deref().and_then(|d| create(d, &format!("session-{id}-{stamp}.pcapng"), id));
+    let report_file = create(&cfg.writer, cfg.report_dir.as_deref(), &format!("session-{id}-{stamp}.json"), id).await;
+    let record_file = create(&cfg.writer, cfg.record_dir.as_deref(), &format!("session-{id}-{stamp}.pcapng"), id).await;
     let mut tee = Tee {
         live,
-        report_path: report_file.as_ref().map(|(p, _)| p.clone()),
-        report: report_file.map(|(_, f)| JsonWriter::new(BufWriter::with_capacity(1 << 16, f))),
+        report_path: report_file.as_ref().map(|f| f.path().to_path_buf()),
+        report: report_file.map(JsonWriter::new),
         id,
     };
-    let record_path = record_file.as_ref().map(|(p, _)| p.clone());
-    let mut recorder = match Recorder::new(
-        record_file.map(|(_, f)| BufWriter::with_capacity(1 << 16, f)),
-        info.client,
-        info.upstream,
-        info.start,
-    ) {
+    let record_path = record_file.as_ref().map(|f| f.path().to_path_buf());
+    let mut recorder = match Recorder::new(record_file, info.client, info.upstream, info.start) {
         Ok(r) => r,
         Err(e) => {
             eprintln!("rtmpscope: session {id}: cannot write the recording: {e}");
@@ -425,16 +431,21 @@ pub async fn run(info: SessionInfo, mut rx: mpsc::Receiver<Input>, cfg: Arc<Live
     };
     let flows: Vec<FlowReport> = report.iter().cloned().collect();
     let _ = tee.finish(&[input], &flows, &findings, &summary);
-    let mut report_path = tee.report_path.clone();
+    let mut report_path = None;
     if let Some(w) = tee.report.take() {
-        if let Err(e) = w.into_inner().flush() {
-            eprintln!("rtmpscope: session {id}: cannot write the report: {e}");
-            report_path = None;
-        }
+        report_path = close(w.into_inner(), "report", id).await;
     }
-    if let Err(e) = recorder.finish() {
-        eprintln!("rtmpscope: session {id}: cannot finish the recording: {e}");
-        record_path = None;
+    match recorder.finish() {
+        Ok(Some(handle)) => {
+            if close(handle, "recording", id).await.is_none() {
+                record_path = None;
+            }
+        }
+        Ok(None) => {}
+        Err(e) => {
+            eprintln!("rtmpscope: session {id}: cannot finish the recording: {e}");
+            record_path = None;
+        }
     }
     if let Ok(mut t) = cfg.totals.lock() {
         t.sessions += 1;

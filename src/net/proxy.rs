@@ -9,6 +9,7 @@
 
 use super::live::{self, End, Input, LiveConfig, LiveFormat, SessionInfo, Totals};
 use super::tls::{self, Tls, TlsOptions};
+use super::writer::{FileWriter, WRITE_QUEUE};
 use crate::limits::Limits;
 use crate::rules::select::RuleSelection;
 use crate::wire::Direction;
@@ -132,13 +133,15 @@ pub fn run(config: ProxyConfig) -> anyhow::Result<()> {
     rt.block_on(serve(config))
 }
 
-/// Writes live output batches as they come, flushing each.
-async fn output_task(mut rx: mpsc::Receiver<Vec<u8>>, mut out: Box<dyn Write + Send>) {
-    while let Some(batch) = rx.recv().await {
-        // Blocking writes here pace only the live view: the relays never wait on this task.
-        if out.write_all(&batch).and_then(|_| out.flush()).is_err() {
+/// Writes live output batches as they come, flushing each, on its own thread: a slow
+/// terminal, pipe or disk paces only the live view (and, through the full queue, the
+/// analyses, which then drop bytes as analysis gaps), never a tokio worker or the relays.
+fn output_thread(mut rx: mpsc::Receiver<Vec<u8>>, mut out: Box<dyn Write + Send>) {
+    while let Some(batch) = rx.blocking_recv() {
+        if let Err(e) = out.write_all(&batch).and_then(|_| out.flush()) {
+            eprintln!("rtmpscope: cannot write the live output: {e}; live output stopped");
             // The reader went away (a closed pipe); keep draining so sessions are not held up.
-            while rx.recv().await.is_some() {}
+            while rx.blocking_recv().is_some() {}
             return;
         }
     }
@@ -167,7 +170,8 @@ async fn shutdown_signal() {
 }
 
 async fn serve(config: ProxyConfig) -> anyhow::Result<()> {
-    let tls = Tls::new(&config.tls, config.upstream.tls)?;
+    let (writer, writer_thread) = FileWriter::start(WRITE_QUEUE)?;
+    let tls = Tls::new(&config.tls, config.upstream.tls, &writer)?;
     let server_name = match &tls.connector {
         Some(_) => Some(tls::server_name(&config.upstream.host).map_err(|e| anyhow::anyhow!("upstream: {e}"))?),
         None => None,
@@ -189,7 +193,8 @@ async fn serve(config: ProxyConfig) -> anyhow::Result<()> {
     eprintln!("rtmpscope: proxy listening on {local}, upstream {}, clients {client_scheme}", config.upstream);
 
     let (out_tx, out_rx) = mpsc::channel::<Vec<u8>>(OUTPUT_QUEUE);
-    let output = tokio::spawn(output_task(out_rx, out));
+    let output =
+        std::thread::Builder::new().name("rtmpscope-output".into()).spawn(move || output_thread(out_rx, out))?;
     if config.format == LiveFormat::Ndjson {
         let start = json!({"type": "start", "flow": null, "direction": null, "frame": null, "offset": null,
             "body": {"schema_version": crate::report::SCHEMA_VERSION, "tool": "rtmpscope", "version": env!("CARGO_PKG_VERSION"), "mode": "proxy", "listen": local.to_string(), "upstream": config.upstream.to_string()}});
@@ -203,6 +208,7 @@ async fn serve(config: ProxyConfig) -> anyhow::Result<()> {
         selection: config.selection.clone(),
         out: out_tx.clone(),
         totals: Mutex::new(Totals::default()),
+        writer,
     });
     let (stop_tx, stop_rx) = watch::channel(false);
     let mut sessions = JoinSet::new();
@@ -257,7 +263,13 @@ async fn serve(config: ProxyConfig) -> anyhow::Result<()> {
     }
     drop(live_cfg);
     drop(out_tx);
-    let _ = output.await;
+    // The key log's handle lives in the TLS configs; dropping them lets the writer finish.
+    drop(tls);
+    let _ = tokio::task::spawn_blocking(move || {
+        let _ = output.join();
+        let _ = writer_thread.join();
+    })
+    .await;
     Ok(())
 }
 

@@ -5,14 +5,14 @@
 //!
 //! Everything past the TLS layer (analysis, recordings, reports) sees the plaintext RTMP.
 
+use super::writer::{FileHandle, FileWriter};
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use rustls::crypto::{ring, CryptoProvider};
 use rustls::{ClientConfig, DigitallySignedStruct, KeyLog, RootCertStore, ServerConfig, SignatureScheme};
 use rustls_pki_types::pem::PemObject;
 use rustls_pki_types::{CertificateDer, PrivateKeyDer, ServerName, UnixTime};
 use std::fmt::Write as _;
-use std::fs::{File, OpenOptions};
-use std::io::Write;
+use std::fs::OpenOptions;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use tokio_rustls::{TlsAcceptor, TlsConnector};
@@ -35,22 +35,25 @@ fn provider() -> Arc<CryptoProvider> {
     Arc::new(ring::default_provider())
 }
 
-/// Appends `LABEL <client random hex> <secret hex>` lines to a file, one write per line, so
-/// both sides' handshakes can share it.
+/// Appends `LABEL <client random hex> <secret hex>` lines to a file, one write job per line
+/// (through the file writer thread: handshakes never wait on the disk), so both sides'
+/// handshakes can share it.
 #[derive(Debug)]
 pub struct KeyLogFile {
     path: PathBuf,
-    file: Mutex<Option<File>>,
+    file: Mutex<FileHandle>,
 }
 
 impl KeyLogFile {
-    pub fn open(path: &Path) -> anyhow::Result<KeyLogFile> {
+    /// Opens (appends to) `path` now, so a bad path stops the proxy at start-up.
+    pub fn open(path: &Path, writer: &FileWriter) -> anyhow::Result<KeyLogFile> {
         let file = OpenOptions::new()
             .create(true)
             .append(true)
             .open(path)
             .map_err(|e| anyhow::anyhow!("cannot open the TLS key log {}: {e}", path.display()))?;
-        Ok(KeyLogFile { path: path.to_path_buf(), file: Mutex::new(Some(file)) })
+        let handle = writer.adopt(path.to_path_buf(), file, "TLS key log")?;
+        Ok(KeyLogFile { path: path.to_path_buf(), file: Mutex::new(handle) })
     }
 }
 
@@ -73,15 +76,9 @@ impl KeyLog for KeyLogFile {
     fn log(&self, label: &str, client_random: &[u8], secret: &[u8]) {
         let mut line = keylog_line(label, client_random, secret);
         line.push('\n');
-        if let Ok(mut guard) = self.file.lock() {
-            if let Some(f) = guard.as_mut() {
-                if let Err(e) = f.write_all(line.as_bytes()) {
-                    eprintln!(
-                        "rtmpscope: cannot write the TLS key log {}: {e}; key logging stopped",
-                        self.path.display()
-                    );
-                    *guard = None;
-                }
+        if let Ok(mut f) = self.file.lock() {
+            if let Err(e) = f.write_line(line.into_bytes()) {
+                eprintln!("rtmpscope: TLS key log {}: {label} line dropped: {e}", self.path.display());
             }
         }
     }
@@ -106,14 +103,14 @@ impl std::fmt::Debug for Tls {
 }
 
 /// The key log the options ask for: `--keylog`, else `SSLKEYLOGFILE` when set and non-empty.
-fn keylog(opts: &TlsOptions) -> anyhow::Result<Option<Arc<dyn KeyLog>>> {
+fn keylog(opts: &TlsOptions, writer: &FileWriter) -> anyhow::Result<Option<Arc<dyn KeyLog>>> {
     let path = match &opts.keylog {
         Some(p) => Some(p.clone()),
         None => std::env::var_os("SSLKEYLOGFILE").filter(|v| !v.is_empty()).map(PathBuf::from),
     };
     match path {
         Some(p) => {
-            let f = KeyLogFile::open(&p)?;
+            let f = KeyLogFile::open(&p, writer)?;
             eprintln!("rtmpscope: writing TLS secrets to {} (SSLKEYLOGFILE format)", p.display());
             Ok(Some(Arc::new(f)))
         }
@@ -123,8 +120,8 @@ fn keylog(opts: &TlsOptions) -> anyhow::Result<Option<Arc<dyn KeyLog>>> {
 
 impl Tls {
     /// Builds what `opts` asks for; `upstream_tls` says whether the upstream is `rtmps://`.
-    pub fn new(opts: &TlsOptions, upstream_tls: bool) -> anyhow::Result<Tls> {
-        let keylog = keylog(opts)?;
+    pub fn new(opts: &TlsOptions, upstream_tls: bool, writer: &FileWriter) -> anyhow::Result<Tls> {
+        let keylog = keylog(opts, writer)?;
         let acceptor = match (&opts.cert, &opts.key) {
             (Some(cert), Some(key)) => Some(TlsAcceptor::from(Arc::new(server_config(cert, key, keylog.clone())?))),
             (None, None) => None,
