@@ -114,6 +114,13 @@ pub struct ProxyArgs {
     /// tls.keylog_file); without it, the SSLKEYLOGFILE environment variable is used when set.
     #[arg(long, value_name = "FILE")]
     pub keylog: Option<PathBuf>,
+    /// Close a session after SECS without a byte in either direction (0: never).
+    #[arg(long, value_name = "SECS", default_value_t = 0.0)]
+    pub idle_timeout: f64,
+    /// Close a client that has not finished its TLS handshake within SECS of connecting, or
+    /// sent its whole RTMP handshake (C0, C1, C2) within SECS of the relay starting (0: never).
+    #[arg(long, value_name = "SECS", default_value_t = 10.0)]
+    pub handshake_timeout: f64,
     /// Live output format.
     #[arg(long, value_enum, default_value_t = LiveFormat::Ndjson)]
     pub format: LiveFormat,
@@ -172,6 +179,20 @@ fn run_proxy(p: ProxyArgs) -> anyhow::Result<u8> {
             return Ok(EXIT_USAGE);
         }
     };
+    let mut timeouts = proxy::Timeouts::default();
+    for (secs, slot, flag) in [
+        (p.idle_timeout, &mut timeouts.idle, "--idle-timeout"),
+        (p.handshake_timeout, &mut timeouts.handshake, "--handshake-timeout"),
+    ] {
+        match std::time::Duration::try_from_secs_f64(secs) {
+            Ok(d) if d.is_zero() => {}
+            Ok(d) => *slot = Some(d),
+            Err(_) => {
+                eprintln!("rtmpscope: {flag} {secs}: give a number of seconds, 0 or more");
+                return Ok(EXIT_USAGE);
+            }
+        }
+    }
     let config = proxy::ProxyConfig {
         listen: p.listen,
         upstream,
@@ -191,6 +212,7 @@ fn run_proxy(p: ProxyArgs) -> anyhow::Result<u8> {
             insecure: p.insecure,
             keylog: p.keylog,
         },
+        timeouts,
     };
     proxy::run(config)?;
     Ok(EXIT_OK)

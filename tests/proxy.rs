@@ -404,6 +404,7 @@ fn refused_upstream_closes_the_client_and_the_proxy_keeps_serving() {
     let closes: Vec<&Value> = events.iter().filter(|e| e["type"] == "session_close").collect();
     assert_eq!(closes.len(), 3);
     assert!(closes.iter().all(|c| c["body"]["error"].as_str().is_some_and(|e| e.contains("cannot connect"))));
+    assert!(closes.iter().all(|c| c["body"]["reason"] == "connect_failed"));
     let _ = std::fs::remove_dir_all(&dir);
 }
 
@@ -512,4 +513,96 @@ fn a_hundred_concurrent_sessions_through_nginx() {
         assert!(command_names(&s).iter().any(|n| n == "connect"), "session {id} has its connect");
         assert_eq!(session_close(&s)["body"]["analysis_gaps"], 0);
     }
+}
+
+/// Reads until the proxy closes the connection; returns the bytes and when it closed.
+fn read_until_closed(c: &mut TcpStream) -> (Vec<u8>, Instant) {
+    c.set_read_timeout(Some(Duration::from_secs(15))).unwrap();
+    let mut got = Vec::new();
+    let mut buf = [0u8; 4096];
+    loop {
+        match c.read(&mut buf) {
+            Ok(0) => return (got, Instant::now()),
+            Ok(n) => got.extend_from_slice(&buf[..n]),
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock || e.kind() == std::io::ErrorKind::TimedOut => {
+                panic!("the proxy did not close the connection within 15 s")
+            }
+            Err(_) => return (got, Instant::now()),
+        }
+    }
+}
+
+#[test]
+fn a_client_stalling_in_the_handshake_is_closed_after_the_handshake_timeout() {
+    let nginx = Nginx::start("slowloris");
+    let dir = temp_dir("proxy-slowloris");
+    let proxy = Proxy::start(&format!("rtmp://127.0.0.1:{}", nginx.port), &dir, &["--handshake-timeout", "1.5"]);
+    // One byte of C0, then nothing.
+    let started = Instant::now();
+    let mut slow = TcpStream::connect(proxy.addr).unwrap();
+    slow.write_all(&[3]).unwrap();
+    // A client that completes its handshake meanwhile is not affected.
+    let answered = scripted_client(proxy.addr).unwrap();
+    assert!(answered.len() > 3073);
+    let (got, closed) = read_until_closed(&mut slow);
+    let after = closed - started;
+    assert!(after >= Duration::from_millis(1400) && after < Duration::from_secs(6), "closed after {after:?}");
+    // nginx answered C0 with nothing (it waits for C1): no byte reached the client.
+    assert!(got.is_empty(), "{} bytes", got.len());
+    proxy.wait_closed(2);
+    let (events, stderr) = proxy.stop();
+    assert!(
+        stderr.contains(
+            "session 1: closed: the client sent 1 of the 3073 RTMP handshake bytes in 1.5 s (--handshake-timeout)"
+        ),
+        "{stderr}"
+    );
+    let close = session_close(&of_flow(&events, 1)).clone();
+    assert_eq!(close["body"]["reason"], "handshake_timeout");
+    assert_eq!(close["body"]["c2s_bytes"], 1);
+    let flow_close = of_flow(&events, 1).into_iter().find(|e| e["type"] == "flow_close").unwrap().clone();
+    assert_eq!(flow_close["body"]["tcp"]["c2s_end"], "open");
+    assert_eq!(session_close(&of_flow(&events, 2))["body"]["reason"], "ended");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn an_idle_session_is_closed_after_the_idle_timeout_and_activity_keeps_it_open() {
+    // A raw upstream that takes whatever comes and never answers.
+    let upstream = TcpListener::bind("127.0.0.1:0").unwrap();
+    let up_port = upstream.local_addr().unwrap().port();
+    let server = std::thread::spawn(move || {
+        let (mut s, _) = upstream.accept().unwrap();
+        let mut got = Vec::new();
+        s.read_to_end(&mut got).unwrap();
+        got.len()
+    });
+    let dir = temp_dir("proxy-idle");
+    let proxy = Proxy::start(
+        &format!("rtmp://127.0.0.1:{up_port}"),
+        &dir,
+        &["--idle-timeout", "1", "--handshake-timeout", "0"],
+    );
+    let mut c = TcpStream::connect(proxy.addr).unwrap();
+    // A byte every 300 ms for 2.4 s: never idle for a whole second.
+    let mut sent = 0;
+    for _ in 0..8 {
+        c.write_all(&[3]).unwrap();
+        sent += 1;
+        std::thread::sleep(Duration::from_millis(300));
+    }
+    let quiet_since = Instant::now() - Duration::from_millis(300);
+    let (got, closed) = read_until_closed(&mut c);
+    assert!(got.is_empty());
+    let idle = closed - quiet_since;
+    assert!(idle >= Duration::from_millis(950) && idle < Duration::from_secs(5), "closed after {idle:?} of quiet");
+    // The upstream was closed too (a FIN: it read to the end), after every byte.
+    assert_eq!(server.join().unwrap(), sent);
+    proxy.wait_closed(1);
+    let (events, stderr) = proxy.stop();
+    assert!(stderr.contains("session 1: closed: no byte in either direction for 1 s (--idle-timeout)"), "{stderr}");
+    let close = session_close(&of_flow(&events, 1)).clone();
+    assert_eq!(close["body"]["reason"], "idle_timeout");
+    assert_eq!(close["body"]["c2s_bytes"], sent as u64);
+    let _ = std::fs::remove_dir_all(&dir);
 }

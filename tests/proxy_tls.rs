@@ -269,11 +269,14 @@ fn rtmps_upstream_is_verified_logged_and_decryptable_with_the_key_log() {
     );
     let close = session_close(&of_flow(&strict_events, 1)).clone();
     assert!(close["body"]["error"].as_str().unwrap().contains("invalid peer certificate"), "{close}");
+    assert_eq!(close["body"]["reason"], "upstream_tls_failed");
     assert!(b_log.contains("session 1: TLS handshake with the client failed"), "{b_log}");
     assert!(b_log.contains("session 3: TLS handshake with the client failed"), "{b_log}");
     assert_eq!(b_log.matches("TLS handshake with the client failed").count(), 2, "{b_log}");
     for id in [1, 3] {
-        assert!(session_close(&of_flow(&b_events, id))["body"]["error"].as_str().is_some());
+        let close = session_close(&of_flow(&b_events, id));
+        assert!(close["body"]["error"].as_str().is_some());
+        assert_eq!(close["body"]["reason"], "client_tls_failed");
     }
 
     // A's sessions 1 and 2 are B's sessions 2 and 5; the insecure proxy's is B's 4.
@@ -325,5 +328,37 @@ fn rtmps_upstream_is_verified_logged_and_decryptable_with_the_key_log() {
     };
     assert_eq!(connects(Some(&ka)), 1, "tshark decrypted one connect command in the TLS leg");
     assert_eq!(connects(None), 0, "without the key log the TLS leg is opaque");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn a_client_that_never_starts_tls_is_closed_after_the_handshake_timeout() {
+    let nginx = Nginx::start("rtmps-tls-stall");
+    let dir = temp_dir("proxy-rtmps-tls-stall");
+    let pki = make_pki(&dir, "server");
+    let proxy = Proxy::start_named(
+        "tls",
+        &format!("rtmp://127.0.0.1:{}", nginx.port),
+        &dir,
+        &["--tls-cert", s(&pki.cert), "--tls-key", s(&pki.key), "--handshake-timeout", "1"],
+        &[],
+    );
+    let started = std::time::Instant::now();
+    let mut c = TcpStream::connect(proxy.addr).unwrap();
+    c.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    let mut buf = Vec::new();
+    // Closed by the proxy: end of stream (or a reset), never a hang.
+    let _ = c.read_to_end(&mut buf);
+    let after = started.elapsed();
+    assert!(buf.is_empty());
+    assert!(after >= Duration::from_millis(900) && after < Duration::from_secs(6), "closed after {after:?}");
+    proxy.wait_closed(1);
+    let (events, stderr) = proxy.stop();
+    assert!(
+        stderr.contains("session 1: TLS handshake with the client not done after 1 s (--handshake-timeout)"),
+        "{stderr}"
+    );
+    let close = session_close(&of_flow(&events, 1)).clone();
+    assert_eq!(close["body"]["reason"], "handshake_timeout");
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -36,6 +36,33 @@ pub enum End {
     Open,
 }
 
+/// Why a relayed session closed (`reason` in `session_close`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CloseReason {
+    /// Both sides closed.
+    Ended,
+    /// A side reset or broke (passed on to the other).
+    Reset,
+    /// The proxy stopped (SIGINT/SIGTERM).
+    Shutdown,
+    /// `--idle-timeout`: no byte in either direction for that long.
+    IdleTimeout,
+    /// `--handshake-timeout`: the client did not finish its RTMP handshake in time.
+    HandshakeTimeout,
+}
+
+impl CloseReason {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CloseReason::Ended => "ended",
+            CloseReason::Reset => "reset",
+            CloseReason::Shutdown => "shutdown",
+            CloseReason::IdleTimeout => "idle_timeout",
+            CloseReason::HandshakeTimeout => "handshake_timeout",
+        }
+    }
+}
+
 /// What the relay tells the analysis.
 #[derive(Debug)]
 pub enum Input {
@@ -53,6 +80,10 @@ pub enum Input {
         dir: Direction,
         end: End,
         ts: Timestamp,
+    },
+    /// The relay is over, for this reason (after both directions' `End`).
+    Closed {
+        reason: CloseReason,
     },
 }
 
@@ -323,6 +354,7 @@ pub async fn run(info: SessionInfo, mut rx: mpsc::Receiver<Input>, cfg: Arc<Live
     let mut gap_bytes = 0u64;
     let mut last_ts = info.start;
     let mut error: Option<String> = None;
+    let mut reason = CloseReason::Ended;
 
     while let Some(input) = rx.recv().await {
         let r = {
@@ -360,6 +392,10 @@ pub async fn run(info: SessionInfo, mut rx: mpsc::Receiver<Input>, cfg: Arc<Live
                 );
                     flow.finding(dir, issue, None, None, &mut sink);
                     flow.handle_gap(dir, len, &mut sink)
+                }
+                Input::Closed { reason: r } => {
+                    reason = r;
+                    Ok(())
                 }
                 Input::End { dir, end, ts } => {
                     last_ts = ts;
@@ -471,6 +507,7 @@ pub async fn run(info: SessionInfo, mut rx: mpsc::Receiver<Input>, cfg: Arc<Live
             "upstream": info.upstream.to_string(),
             "started_at": ts_f64(info.start),
             "duration": ts_f64(last_ts) - ts_f64(info.start),
+            "reason": reason.as_str(),
             "c2s_bytes": offsets[0],
             "s2c_bytes": offsets[1],
             "analysis_gaps": gaps,
