@@ -362,3 +362,71 @@ fn a_client_that_never_starts_tls_is_closed_after_the_handshake_timeout() {
     assert_eq!(close["body"]["reason"], "handshake_timeout");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn relays_bytes_exactly_over_tls_and_passes_half_close_on() {
+    use crate::proxy::{noise, sha};
+    use rustls::pki_types::pem::PemObject;
+    use rustls::pki_types::CertificateDer;
+    use std::net::{Shutdown, TcpListener};
+    use std::sync::Arc;
+
+    let upstream = TcpListener::bind("127.0.0.1:0").unwrap();
+    let up_port = upstream.local_addr().unwrap().port();
+    let dir = temp_dir("proxy-rtmps-exact");
+    let pki = make_pki(&dir, "server");
+    let proxy = Proxy::start_named(
+        "tls",
+        &format!("rtmp://127.0.0.1:{up_port}"),
+        &dir,
+        &["--tls-cert", s(&pki.cert), "--tls-key", s(&pki.key)],
+        &[],
+    );
+    let mut to_server = vec![3u8];
+    to_server.extend(noise(1 << 20, 5));
+    let to_client = noise(1 << 20, 9);
+    let expect = to_client.clone();
+    // The plain server reads until the half-close reaches it, then answers and closes.
+    let server = std::thread::spawn(move || {
+        let (mut s, _) = upstream.accept().unwrap();
+        let mut got = Vec::new();
+        s.read_to_end(&mut got).unwrap();
+        s.write_all(&to_client).unwrap();
+        s.shutdown(Shutdown::Write).unwrap();
+        got
+    });
+    let mut roots = rustls::RootCertStore::empty();
+    roots.add(CertificateDer::from_pem_file(&pki.ca).unwrap()).unwrap();
+    let config = rustls::ClientConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    let conn = rustls::ClientConnection::new(Arc::new(config), "localhost".try_into().unwrap()).unwrap();
+    let sock = TcpStream::connect(proxy.addr).unwrap();
+    sock.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
+    let mut tls = rustls::StreamOwned::new(conn, sock);
+    tls.write_all(&to_server).unwrap();
+    // Half-close: close_notify, then FIN; reading goes on.
+    tls.conn.send_close_notify();
+    tls.flush().unwrap();
+    tls.sock.shutdown(Shutdown::Write).unwrap();
+    let mut got = Vec::new();
+    // The proxy closes its side cleanly (close_notify before its FIN): no truncation error.
+    tls.read_to_end(&mut got).unwrap();
+    let server_got = server.join().unwrap();
+    assert_eq!(sha(&server_got), sha(&to_server), "client → server bytes differ");
+    assert_eq!(sha(&got), sha(&expect), "server → client bytes differ");
+    drop(tls);
+    proxy.wait_closed(1);
+    let (events, stderr) = proxy.stop();
+    assert!(!stderr.contains("without close_notify"), "{stderr}");
+    let close = session_close(&of_flow(&events, 1)).clone();
+    assert_eq!(close["body"]["c2s_bytes"], to_server.len() as u64);
+    assert_eq!(close["body"]["s2c_bytes"], expect.len() as u64);
+    assert_eq!(close["body"]["reason"], "ended");
+    let flow_close = events.iter().find(|e| e["type"] == "flow_close").unwrap();
+    assert_eq!(flow_close["body"]["tcp"]["c2s_end"], "fin");
+    assert_eq!(flow_close["body"]["tcp"]["s2c_end"], "fin");
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -414,6 +414,8 @@ async fn session_failed(id: u32, peer: SocketAddr, upstream: &Upstream, reason: 
 /// Hands copies of one direction's bytes to the analysis without ever waiting for it.
 struct Feed {
     tx: mpsc::Sender<Input>,
+    /// The session, for log lines.
+    id: u32,
     dir: Direction,
     /// Bytes dropped since the analysis last had room.
     pending_gap: u64,
@@ -508,8 +510,14 @@ async fn pump(from: &mut Reader, to: &mut Writer, feed: &mut Feed, activity: &Ac
                 return PumpEnd::Fin;
             }
             // A TLS peer that closed its TCP side without close_notify: the bytes before it
-            // were authenticated and the peer did close, so it ends like a FIN.
+            // were authenticated and the peer did close, so it ends like a FIN (logged: a
+            // truncation by the network would look the same).
             Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => {
+                let who = match feed.dir {
+                    Direction::ClientToServer => "the client",
+                    Direction::ServerToClient => "the upstream",
+                };
+                eprintln!("rtmpscope: session {}: {who} closed its TLS connection without close_notify", feed.id);
                 let _ = to.shutdown().await;
                 feed.end(End::Fin).await;
                 return PumpEnd::Fin;
@@ -558,8 +566,8 @@ async fn relay(
 ) {
     let (mut cr, mut cw) = tokio::io::split(client);
     let (mut sr, mut sw) = tokio::io::split(server);
-    let mut c2s = Feed { tx: tx.clone(), dir: Direction::ClientToServer, pending_gap: 0 };
-    let mut s2c = Feed { tx, dir: Direction::ServerToClient, pending_gap: 0 };
+    let mut c2s = Feed { tx: tx.clone(), id, dir: Direction::ClientToServer, pending_gap: 0 };
+    let mut s2c = Feed { tx, id, dir: Direction::ServerToClient, pending_gap: 0 };
     let mut ends: [Option<PumpEnd>; 2] = [None, None];
     let activity = Activity { start: Instant::now(), last_read_ms: AtomicU64::new(0), c2s_bytes: AtomicU64::new(0) };
     let mut stopped = Stopped::Ended;
