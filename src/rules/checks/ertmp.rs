@@ -7,8 +7,8 @@
 //! Also here: legacy and enhanced signalling mixed on one track, and onMetaData codec ids
 //! written as strings.
 
-use super::commands::loses_messages;
 use super::CheckIssue;
+use super::Completeness;
 use crate::session::{Message, MessageBody, SessionEvent};
 use crate::wire::amf::AmfValue;
 use crate::wire::media::{FourCc, FrameType, VideoPacketType};
@@ -138,7 +138,7 @@ struct ExtraTrack {
 #[derive(Debug, Default)]
 pub(crate) struct ErtmpChecks {
     /// Seen from the handshake on, with nothing lost since.
-    complete: bool,
+    complete: Completeness,
     /// The client's connect was seen (and the session was complete then).
     client: Option<Caps>,
     connect_txn: Option<f64>,
@@ -158,13 +158,8 @@ fn number_bits(v: f64) -> Option<u32> {
 
 impl ErtmpChecks {
     pub(crate) fn on_event(&mut self, ev: &SessionEvent, out: &mut Vec<CheckIssue>) {
-        if loses_messages(ev) {
-            self.complete = false;
-        }
-        match ev {
-            SessionEvent::Handshake(_) => self.complete = true,
-            SessionEvent::Message(m) => self.on_message(m, out),
-            _ => {}
+        if let Some(m) = self.complete.follow(ev) {
+            self.on_message(m, out);
         }
     }
 
@@ -172,7 +167,7 @@ impl ErtmpChecks {
     /// are described by audioTrackIdInfoMap / videoTrackIdInfoMap keyed by trackId. Judged at
     /// the end, so metadata sent after the media still counts, and only for sessions seen whole.
     pub(crate) fn finish(&mut self, out: &mut Vec<CheckIssue>) {
-        if !self.complete {
+        if !self.complete.is_complete() {
             return;
         }
         for ExtraTrack { key, track, offset, index } in &self.extra_tracks {
@@ -237,7 +232,7 @@ impl ErtmpChecks {
                 if m.direction == Direction::ClientToServer && name == Some("connect") && self.connect_txn.is_none() {
                     self.connect_txn = c.transaction_id;
                     let caps = c.command_object.as_ref().map(|o| read_caps(m, o, out)).unwrap_or_default();
-                    if self.complete {
+                    if self.complete.is_complete() {
                         self.client = Some(caps);
                     }
                 } else if m.direction == Direction::ServerToClient

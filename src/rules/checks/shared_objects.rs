@@ -11,8 +11,8 @@
 //!
 //! Findings are placed at the event's type byte.
 
-use super::commands::loses_messages;
 use super::CheckIssue;
+use super::Completeness;
 use crate::session::{Message, MessageBody, SessionEvent};
 use crate::wire::message::shared_object::{event_name, EventData};
 use crate::wire::Direction;
@@ -32,7 +32,7 @@ const USE_SUCCESS: u8 = 11;
 #[derive(Debug, Default)]
 pub(crate) struct SharedObjectChecks {
     /// Seen from the handshake on, with nothing lost since.
-    complete: bool,
+    complete: Completeness,
     /// Shared objects the client uses (Use seen, no Release since).
     in_use: Vec<String>,
     /// (shared object, property) the client asked to change, not yet answered with Success.
@@ -45,19 +45,14 @@ pub(crate) struct SharedObjectChecks {
 
 impl SharedObjectChecks {
     pub(crate) fn on_event(&mut self, ev: &SessionEvent, out: &mut Vec<CheckIssue>) {
-        if loses_messages(ev) {
-            self.complete = false;
-        }
-        match ev {
-            SessionEvent::Handshake(_) => self.complete = true,
-            SessionEvent::Message(m) => self.on_message(m, out),
-            _ => {}
+        if let Some(m) = self.complete.follow(ev) {
+            self.on_message(m, out);
         }
     }
 
     fn on_message(&mut self, m: &Message, out: &mut Vec<CheckIssue>) {
         let MessageBody::SharedObject(so) = &m.body else { return };
-        if !self.complete || self.overflowed {
+        if !self.complete.is_complete() || self.overflowed {
             return;
         }
         let name = so.name.as_str();
