@@ -45,6 +45,15 @@ ensure_packages() {
     command -v ip       >/dev/null || missing+=(iproute2)
     command -v ss       >/dev/null || missing+=(iproute2)
     command -v timeout  >/dev/null || missing+=(coreutils)
+    command -v node     >/dev/null || missing+=(nodejs)
+    command -v npm      >/dev/null || missing+=(npm)
+    command -v gst-launch-1.0 >/dev/null || missing+=(gstreamer1.0-tools)
+    local p
+    for p in rtmp2:gstreamer1.0-plugins-bad flv:gstreamer1.0-plugins-good \
+        x264:gstreamer1.0-plugins-ugly libav:gstreamer1.0-libav; do
+        command -v gst-inspect-1.0 >/dev/null && gst-inspect-1.0 "${p%%:*}" >/dev/null 2>&1 ||
+            missing+=("${p#*:}")
+    done
     if ((${#missing[@]})); then
         log "installing: ${missing[*]}"
         export DEBIAN_FRONTEND=noninteractive
@@ -153,6 +162,55 @@ EOF
     done
     cat "$prefix/logs/error.log" >&2 || true
     die "nginx did not start"
+}
+
+# Stop nginx (the next server takes over port 1935).
+nginx_stop() {
+    [[ -n $NGINX_PID ]] || return 0
+    kill -INT "$NGINX_PID" 2>/dev/null || true
+    wait "$NGINX_PID" 2>/dev/null || true
+    NGINX_PID=
+    wait_port_free 1935
+}
+
+# wait_port_free PORT -- until nothing listens on PORT in the namespace.
+wait_port_free() {
+    local i
+    for ((i = 0; i < 100; i++)); do
+        nsx ss -Hltn "sport = :$1" | grep -q . || return 0
+        sleep 0.1
+    done
+    die "port $1 still in use"
+}
+
+# wait_listening PORT PID NAME -- until PID listens on PORT in the namespace.
+wait_listening() {
+    local port=$1 pid=$2 name=$3 i
+    for ((i = 0; i < 100; i++)); do
+        if nsx ss -Hltn "sport = :$port" | grep -q .; then
+            log "$name listening on 127.0.0.1:$port in netns $NS (pid $pid)"
+            return 0
+        fi
+        kill -0 "$pid" 2>/dev/null || break
+        sleep 0.1
+    done
+    die "$name did not start"
+}
+
+# Install node-media-server from captures/nms (exact tree pinned by its
+# package-lock.json, `npm ci`) into $WORK/nms and run its RTMP server on
+# 127.0.0.1:1935 in the namespace (nginx must be stopped first).
+NMS_PID=
+nms_start() {
+    local src=$1 dir=$WORK/nms
+    mkdir -p "$dir"
+    cp "$src/package.json" "$src/package-lock.json" "$src/run.js" "$dir/"
+    (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error >&2)
+    log "node-media-server $(node -p "require('$dir/node_modules/node-media-server/package.json').version") on node $(node --version)"
+    nsx_bg node "$dir/run.js" 1935 >"$dir/stdout.log" 2>&1 &
+    NMS_PID=$!
+    BG_PIDS+=("$NMS_PID")
+    wait_listening 1935 "$NMS_PID" node-media-server
 }
 
 # cap_start TOOL FILE [FILTER]  -- TOOL is tcpdump or dumpcap.

@@ -197,9 +197,7 @@ impl CommandChecks {
                 self.on_netstream_command(m, c, name, out);
             }
             if name == "deleteStream" {
-                if let Some(id) = c.arguments.first().and_then(AmfValue::as_number) {
-                    self.live_streams.retain(|s| f64::from(*s) != id);
-                }
+                self.on_delete_stream(m, c, out);
             }
             if let Some(txn) = c.transaction_id {
                 if txn != 0.0 && !txn.is_nan() {
@@ -415,6 +413,39 @@ impl CommandChecks {
                     }
                 }
             }
+        }
+    }
+
+    /// RTMP 1.0 §7.2.2.3: deleteStream names the stream to destroy by its number, the id that
+    /// createStream returned.
+    fn on_delete_stream(&mut self, m: &Message, c: &Command, out: &mut Vec<CheckIssue>) {
+        let problem = match c.arguments.first() {
+            None => Some("deleteStream carries no stream id".to_string()),
+            Some(AmfValue::Number(id)) => {
+                let id = *id;
+                let known = self.live_streams.iter().any(|s| f64::from(*s) == id);
+                self.live_streams.retain(|s| f64::from(*s) != id);
+                if !self.complete || known {
+                    None
+                } else if self.created_streams.iter().any(|s| f64::from(*s) == id) {
+                    Some(format!("deleteStream names stream {}, which was already deleted", fmt_num(id)))
+                } else {
+                    Some(format!("deleteStream names stream {}, which no createStream returned", fmt_num(id)))
+                }
+            }
+            Some(v) => {
+                let shown = match v.as_str() {
+                    Some(t) => format!(" {:?}", t.chars().take(64).collect::<String>()),
+                    None => String::new(),
+                };
+                Some(format!(
+                    "deleteStream carries a {}{shown} where the number of the stream to delete belongs",
+                    v.type_name()
+                ))
+            }
+        };
+        if let Some(d) = problem {
+            out.push(issue(m, "command.delete-stream-id-invalid", d));
         }
     }
 

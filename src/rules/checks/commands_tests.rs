@@ -443,3 +443,50 @@ fn unknown_command_names_are_not_errors() {
         "{issues:#?}"
     );
 }
+
+/// RTMP 1.0 §7.2.2.3: deleteStream carries the number of a stream createStream returned.
+/// GStreamer 1.22's rtmp2sink sends the stream's name instead (captures/publish-gstreamer-h264-aac.pcap).
+#[test]
+fn delete_stream_id_invalid() {
+    let delete = |sc: &mut Script, id: AmfValue| {
+        let at = sc.offset(C);
+        sc.command(C, CSID_COMMAND, 0, &[s("deleteStream"), n(0.0), AmfValue::Null, id]);
+        at
+    };
+    let detail_of = |sc: &Script| {
+        evaluate(sc)
+            .into_iter()
+            .filter(|i| i.issue.rule == "command.delete-stream-id-invalid")
+            .map(|i| i.issue.detail)
+            .collect::<Vec<_>>()
+    };
+    let mut by_name = with_stream();
+    let at = delete(&mut by_name, s("test"));
+    assert_has(&by_name, C, "command.delete-stream-id-invalid", at);
+    assert_eq!(
+        detail_of(&by_name),
+        ["deleteStream carries a string \"test\" where the number of the stream to delete belongs"]
+    );
+    let mut unknown = with_stream();
+    let at = delete(&mut unknown, n(7.0));
+    assert_has(&unknown, C, "command.delete-stream-id-invalid", at);
+    assert_eq!(detail_of(&unknown), ["deleteStream names stream 7, which no createStream returned"]);
+    let mut twice = with_stream();
+    delete(&mut twice, n(1.0));
+    let at = delete(&mut twice, n(1.0));
+    assert_has(&twice, C, "command.delete-stream-id-invalid", at);
+    assert_eq!(detail_of(&twice), ["deleteStream names stream 1, which was already deleted"]);
+    let mut missing = with_stream();
+    let at = sc_offset_then(&mut missing, &[s("deleteStream"), n(0.0), AmfValue::Null]);
+    assert_has(&missing, C, "command.delete-stream-id-invalid", at);
+
+    let mut good = with_stream();
+    delete(&mut good, n(1.0));
+    assert_lacks(&good, "command.delete-stream-id-invalid");
+}
+
+fn sc_offset_then(sc: &mut Script, values: &[AmfValue]) -> u64 {
+    let at = sc.offset(C);
+    sc.command(C, CSID_COMMAND, 0, values);
+    at
+}
