@@ -13,6 +13,7 @@
 # SETS (environment) chooses which captures to make, default all:
 #   nginx      ffmpeg / rtmpdump with nginx-rtmp (captures 1-7)
 #   gstreamer  GStreamer's rtmp2sink publishing to nginx-rtmp (8)
+#   nmsclient  node-media-server's own RTMP client playing from nginx-rtmp (12)
 #   nms        ffmpeg / rtmpdump / GStreamer rtmp2src with node-media-server (9-11)
 # e.g. `SETS=nms captures/make-captures.sh` remakes only the node-media-server
 # captures and leaves the others as they are.
@@ -24,7 +25,7 @@ NS=${NS:-rtmpscope-captures}
 # shellcheck source=lib/rtmp-netns.sh
 source "$HERE/lib/rtmp-netns.sh"
 
-SETS=${SETS:-nginx gstreamer nms}
+SETS=${SETS:-nginx gstreamer nmsclient nms}
 want() { [[ " $SETS " == *" $1 "* ]]; }
 
 require_root
@@ -154,6 +155,25 @@ cap_start tcpdump "$T/publish-gstreamer-h264-aac.pcap"
 gst_publish
 cap_stop
 fi # gstreamer
+
+if want nmsclient; then
+# ---------------------------------------------------------------- 12
+# node-media-server's RTMP client (NodeRtmpClient, what its relay uses:
+# nms/pull.js) plays ~2 s from nginx-rtmp while ffmpeg publishes (the
+# publisher's connection is not captured).
+nms_install "$HERE/nms"
+log "play-nms-client-nginx.pcap"
+publish_small 6 &
+PUB=$!
+BG_PIDS+=("$PUB")
+sleep 1
+PUB_PORT=$(client_port_of_established)
+[[ -n $PUB_PORT ]] || die "publisher connection not found"
+cap_start tcpdump "$T/play-nms-client-nginx.pcap" "tcp port 1935 and not tcp port $PUB_PORT"
+(cd "$NMS_DIR" && nsx timeout -s INT 8 node pull.js "$RTMP_URL" 2000) || true
+cap_stop
+wait "$PUB"
+fi # nmsclient
 
 if want nms; then
 # node-media-server replaces nginx on 127.0.0.1:1935.

@@ -189,17 +189,23 @@ fn known_quirks_are_attributed_without_changing_severity() {
         for f in r["findings"].as_array().unwrap() {
             match f["rule"].as_str().unwrap() {
                 "handshake.s1-copies-c1" => {
-                    // Captures with node-media-server say so in their names.
-                    let server = if name.contains("nms") { "node-media-server" } else { "nginx-rtmp" };
+                    // Captures with node-media-server as the server end their names in -nms.
+                    let server = if name.ends_with("-nms.pcap") { "node-media-server" } else { "nginx-rtmp" };
                     assert_eq!(f["known_quirk"], format!("{server}: plain-mode handshake echoes C1 as S1"), "{name}");
                     assert_eq!(f["severity"], "warning");
                 }
                 "handshake.zero-field-nonzero" => {
                     let q = f["known_quirk"].as_str().unwrap_or_else(|| panic!("{name}: {f}"));
-                    let server = if name.contains("nms") { "node-media-server:" } else { "nginx-rtmp:" };
+                    let server = if name.ends_with("-nms.pcap") { "node-media-server:" } else { "nginx-rtmp:" };
                     let expect = if f["location"]["direction"] == "c2s" { "FFmpeg:" } else { server };
                     assert!(q.starts_with(expect), "{name}: {q}");
                     assert_eq!(f["severity"], "info");
+                }
+                "command.field-type" => {
+                    assert_eq!(name, "play-nms-client-nginx.pcap", "{f}");
+                    let q = f["known_quirk"].as_str().unwrap_or_else(|| panic!("{name}: {f}"));
+                    assert!(q.starts_with("node-media-server:"), "{name}: {q}");
+                    assert_eq!(f["severity"], "warning");
                 }
                 "command.delete-stream-id-invalid" => {
                     assert!(name.contains("gstreamer"), "{name}: {f}");

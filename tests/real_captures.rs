@@ -194,12 +194,15 @@ fn undecoded_parts(v: &Value, path: &str, out: &mut Vec<String>) {
 type Expected = (&'static str, &'static str, Option<&'static str>);
 
 /// Captures of software other than nginx-rtmp, FFmpeg and rtmpdump: node-media-server 2.7.4 as
-/// the server, GStreamer 1.22's own RTMP client (rtmp2sink, rtmp2src). Every message decodes
+/// the server and its RTMP client, GStreamer 1.22's own RTMP client (rtmp2sink, rtmp2src). Every message decodes
 /// (no raw body, no undecoded AMF, every NAL unit sequence complete, no skipped byte), and the
 /// findings are exactly these, each checked against the spec:
 ///
 /// * node-media-server answers a plain handshake with a copy of C1 (as nginx-rtmp does) and a
 ///   digest one with S1 version 1.2.3.4; its onStatus descriptions identify it.
+/// * node-media-server's own RTMP client (its relay's) sends connect's fpad and play's Reset as
+///   numbers where RTMP 1.0 §7.2.1.1 and §7.2.2.1 have booleans; it is told by flashVer
+///   `LNX 9,0,124,2` after a plain C1.
 /// * GStreamer's rtmp2sink sends deleteStream with the stream's name where RTMP 1.0 §7.2.2.3
 ///   puts the stream id number; it identifies itself by transaction id 0 on releaseStream
 ///   (librtmp, whose flashVer it copies, numbers every call).
@@ -239,6 +242,23 @@ fn captures_of_other_software_decode_fully_with_exact_findings() {
         (
             "play-gstreamer-nms.pcap",
             vec![csid("c2s"), ("handshake.s1-copies-c1", "s2c", nms_echo), csid("s2c"), csid("s2c")],
+        ),
+        (
+            "play-nms-client-nginx.pcap",
+            vec![
+                (
+                    "command.field-type",
+                    "c2s",
+                    Some("node-media-server: its RTMP client sends fpad and play's Reset as numbers"),
+                ),
+                (
+                    "command.field-type",
+                    "c2s",
+                    Some("node-media-server: its RTMP client sends fpad and play's Reset as numbers"),
+                ),
+                csid("c2s"),
+                ("handshake.s1-copies-c1", "s2c", Some("nginx-rtmp: plain-mode handshake echoes C1 as S1")),
+            ],
         ),
         (
             "publish-gstreamer-h264-aac.pcap",
@@ -290,6 +310,21 @@ fn captures_of_other_software_decode_fully_with_exact_findings() {
     assert_eq!(
         d[0]["detail"],
         "deleteStream carries a string \"test\" where the number of the stream to delete belongs"
+    );
+    let r = report_of("play-nms-client-nginx.pcap");
+    let d: Vec<&Value> = r["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|x| x["rule"] == "command.field-type")
+        .map(|x| &x["detail"])
+        .collect();
+    assert_eq!(
+        d,
+        [
+            "connect property fpad is a number, where RTMP 1.0 §7.2.1.1 has a boolean",
+            "play argument Reset is a number, where RTMP 1.0 §7.2.2.1 has a boolean"
+        ]
     );
     // node-media-server's fmsVer is nginx-rtmp's: the fingerprint comes from elsewhere.
     let r = report_of("publish-ffmpeg-nms.pcap");

@@ -198,15 +198,24 @@ wait_listening() {
 }
 
 # Install node-media-server from captures/nms (exact tree pinned by its
-# package-lock.json, `npm ci`) into $WORK/nms and run its RTMP server on
-# 127.0.0.1:1935 in the namespace (nginx must be stopped first).
+# package-lock.json, `npm ci`) into $WORK/nms (once); nms_start also runs
+# its RTMP server on 127.0.0.1:1935 in the namespace (nginx must be stopped
+# first).
 NMS_PID=
+NMS_DIR=
+nms_install() {
+    local src=$1
+    [[ -n $NMS_DIR ]] && return 0
+    NMS_DIR=$WORK/nms
+    mkdir -p "$NMS_DIR"
+    cp "$src/package.json" "$src/package-lock.json" "$src/run.js" "$src/pull.js" "$NMS_DIR/"
+    (cd "$NMS_DIR" && npm ci --no-audit --no-fund --loglevel=error >&2)
+    log "node-media-server $(node -p "require('$NMS_DIR/node_modules/node-media-server/package.json').version") on node $(node --version)"
+}
+
 nms_start() {
-    local src=$1 dir=$WORK/nms
-    mkdir -p "$dir"
-    cp "$src/package.json" "$src/package-lock.json" "$src/run.js" "$dir/"
-    (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error >&2)
-    log "node-media-server $(node -p "require('$dir/node_modules/node-media-server/package.json').version") on node $(node --version)"
+    nms_install "$1"
+    local dir=$NMS_DIR
     nsx_bg node "$dir/run.js" 1935 >"$dir/stdout.log" 2>&1 &
     NMS_PID=$!
     BG_PIDS+=("$NMS_PID")

@@ -26,7 +26,9 @@ pub enum Software {
     NginxRtmp,
     /// node-media-server 2.x (Node.js): S1 version 1.2.3.4 (digest handshake); onStatus
     /// descriptions `Started playing stream.` (NetStream.Play.Start) and `<app>/<name> is now
-    /// published.` (NetStream.Publish.Start).
+    /// published.` (NetStream.Publish.Start). Its RTMP client (NodeRtmpClient, used by its
+    /// relay): flashVer `LNX 9,0,124,2` after a plain C1 (FFmpeg, which sends that flashVer
+    /// too, sends C1 version 9.0.124.2).
     NodeMediaServer,
     /// SRS: fmsVer `FMS/3,5,3,888`.
     Srs,
@@ -98,6 +100,12 @@ pub static QUIRKS: &[Quirk] = &[
     q("command.netstream-transaction-id", Is(Librtmp), "librtmp: numbers play/publish like calls"),
     q("control.ack-overdue", Is(Librtmp), "librtmp: acknowledges every peer bandwidth/10 bytes, not every window"),
     q("control.ack-overdue", Is(Ffmpeg), "FFmpeg: acknowledges every window/2 bytes of its own count"),
+    Quirk {
+        rule: "command.field-type",
+        sender: Is(NodeMediaServer),
+        detail_contains: &["fpad", "Reset"],
+        note: "node-media-server: its RTMP client sends fpad and play's Reset as numbers",
+    },
     Quirk {
         rule: "command.delete-stream-id-invalid",
         sender: Is(Gstreamer),
@@ -183,7 +191,9 @@ impl Fingerprint {
         let before = self.client;
         let c1 = self.c1_version.as_deref();
         self.lnx_default_flash_ver = flash_ver == "LNX 10,0,32,18";
-        if flash_ver.contains("Lavf") {
+        if flash_ver == "LNX 9,0,124,2" && c1 == Some("0.0.0.0") {
+            self.client = Some(NodeMediaServer);
+        } else if flash_ver.contains("Lavf") {
             self.client = Some(Ffmpeg);
         } else if flash_ver == "FMLE/3.0 (compatible; FMSc/1.0)" {
             self.client.get_or_insert(Librtmp);
@@ -318,6 +328,21 @@ mod tests {
         assert_eq!(n.server, Some(NodeMediaServer));
         assert!(!n.on_status("NetStream.Play.Start", "Start live"), "the first identification stays");
         assert!(!Fingerprint::default().on_status("NetStream.Play.Reset", "Playing and resetting stream."));
+    }
+
+    #[test]
+    fn node_media_servers_client_is_told_from_ffmpeg_and_librtmp() {
+        let mut f = Fingerprint { c1_version: Some("0.0.0.0".into()), ..Default::default() };
+        assert!(f.on_flash_ver("LNX 9,0,124,2"));
+        assert_eq!(f.client, Some(NodeMediaServer));
+        let c2s = Direction::ClientToServer;
+        let note = f.attribute("command.field-type", c2s, "connect property fpad is a number", false);
+        assert!(note.unwrap().starts_with("node-media-server"));
+        assert_eq!(f.attribute("command.field-type", c2s, "connect property pageUrl is a number", true), None);
+        // FFmpeg's player sends the same flashVer after its own C1 version.
+        let mut g = Fingerprint { c1_version: Some("9.0.124.2".into()), client: Some(Ffmpeg), ..Default::default() };
+        g.on_flash_ver("LNX 9,0,124,2");
+        assert_eq!(g.client, Some(Ffmpeg));
     }
 
     #[test]

@@ -120,6 +120,65 @@ struct Connect {
     offered_encoding: f64,
 }
 
+/// An AMF type a command field must have.
+#[derive(Debug, Clone, Copy)]
+enum FieldType {
+    Number,
+    Boolean,
+    /// A string; null and undefined are accepted as "not set" (Flash Player sends pageUrl and
+    /// swfUrl as undefined when it has none).
+    OptionalString,
+    String,
+}
+
+impl FieldType {
+    fn admits(self, v: &AmfValue) -> bool {
+        use crate::wire::amf::Amf3Value;
+        let amf3 = |f: fn(&Amf3Value) -> bool| matches!(v, AmfValue::Amf3(x) if f(x));
+        match self {
+            FieldType::Number => v.as_number().is_some(),
+            FieldType::Boolean => matches!(v, AmfValue::Boolean(_)) || amf3(|x| matches!(x, Amf3Value::Boolean(_))),
+            FieldType::String => v.as_str().is_some(),
+            FieldType::OptionalString => {
+                v.as_str().is_some()
+                    || matches!(v, AmfValue::Null | AmfValue::Undefined)
+                    || amf3(|x| matches!(x, Amf3Value::Null | Amf3Value::Undefined))
+            }
+        }
+    }
+
+    fn name(self) -> &'static str {
+        match self {
+            FieldType::Number => "number",
+            FieldType::Boolean => "boolean",
+            FieldType::String | FieldType::OptionalString => "string",
+        }
+    }
+}
+
+/// RTMP 1.0 §7.2.1.1: connect properties and their types (app and tcUrl are checked with
+/// `command.connect-missing-field`).
+const CONNECT_PROPERTY_TYPES: [(&str, FieldType); 8] = [
+    ("flashVer", FieldType::OptionalString),
+    ("swfUrl", FieldType::OptionalString),
+    ("pageUrl", FieldType::OptionalString),
+    ("fpad", FieldType::Boolean),
+    ("audioCodecs", FieldType::Number),
+    ("videoCodecs", FieldType::Number),
+    ("videoFunction", FieldType::Number),
+    ("objectEncoding", FieldType::Number),
+];
+/// RTMP 1.0 §7.2.2.1: play's arguments after the null command object.
+const PLAY_ARGUMENT_TYPES: [(&str, FieldType); 4] = [
+    ("Stream Name", FieldType::String),
+    ("Start", FieldType::Number),
+    ("Duration", FieldType::Number),
+    ("Reset", FieldType::Boolean),
+];
+/// RTMP 1.0 §7.2.2.6: publish's arguments after the null command object.
+const PUBLISH_ARGUMENT_TYPES: [(&str, FieldType); 2] =
+    [("Publishing Name", FieldType::String), ("Publishing Type", FieldType::String)];
+
 #[derive(Debug, Default)]
 pub(crate) struct CommandChecks {
     /// Seen from the handshake on, with nothing lost since.
@@ -251,6 +310,22 @@ impl CommandChecks {
             };
             if let Some(d) = problem {
                 out.push(issue(m, "command.connect-missing-field", d));
+            }
+        }
+        // RTMP 1.0 §7.2.1.1: the property table gives each connect property its type.
+        for (key, want) in CONNECT_PROPERTY_TYPES {
+            if let Some(v) = obj.and_then(|o| o.get(key)) {
+                if !want.admits(v) {
+                    out.push(issue(
+                        m,
+                        "command.field-type",
+                        format!(
+                            "connect property {key} is a {}, where RTMP 1.0 §7.2.1.1 has a {}",
+                            v.type_name(),
+                            want.name()
+                        ),
+                    ));
+                }
             }
         }
         // RTMP 1.0 §7.2.1: NetConnection commands ride message stream 0.
@@ -450,6 +525,26 @@ impl CommandChecks {
     }
 
     fn on_netstream_command(&mut self, m: &Message, c: &Command, name: &str, out: &mut Vec<CheckIssue>) {
+        // RTMP 1.0 §7.2.2.1 (play), §7.2.2.6 (publish): the type of each argument.
+        let table: &[(&str, FieldType)] = match name {
+            "play" => &PLAY_ARGUMENT_TYPES,
+            "publish" => &PUBLISH_ARGUMENT_TYPES,
+            _ => &[],
+        };
+        for ((what, want), v) in table.iter().zip(&c.arguments) {
+            if !want.admits(v) {
+                let section = if name == "play" { "7.2.2.1" } else { "7.2.2.6" };
+                out.push(issue(
+                    m,
+                    "command.field-type",
+                    format!(
+                        "{name} argument {what} is a {}, where RTMP 1.0 §{section} has a {}",
+                        v.type_name(),
+                        want.name()
+                    ),
+                ));
+            }
+        }
         // RTMP 1.0 §7.2.2: NetStream commands go on a stream createStream returned.
         if self.complete && !self.live_streams.contains(&m.stream_id) {
             let why = if m.stream_id == 0 {

@@ -490,3 +490,72 @@ fn sc_offset_then(sc: &mut Script, values: &[AmfValue]) -> u64 {
     sc.command(C, CSID_COMMAND, 0, values);
     at
 }
+
+/// RTMP 1.0 §7.2.1.1, §7.2.2.1, §7.2.2.6: connect properties and play/publish arguments have
+/// the types of the specification's tables. node-media-server's RTMP client sends fpad and
+/// play's Reset as numbers (captures/play-nms-client-nginx.pcap).
+#[test]
+fn field_type() {
+    let details = |sc: &Script| {
+        evaluate(sc)
+            .into_iter()
+            .filter(|i| i.issue.rule == "command.field-type")
+            .map(|i| i.issue.detail)
+            .collect::<Vec<_>>()
+    };
+    let mut bad = Script::with_handshake();
+    let object = obj(&[
+        ("app", s("live")),
+        ("tcUrl", s("rtmp://127.0.0.1/live")),
+        ("fpad", n(0.0)),
+        ("audioCodecs", s("3191")),
+        ("pageUrl", n(1.0)),
+    ]);
+    let at = connect_with(&mut bad, 0, 1.0, object);
+    assert_has(&bad, C, "command.field-type", at);
+    assert_eq!(
+        details(&bad),
+        [
+            "connect property pageUrl is a number, where RTMP 1.0 §7.2.1.1 has a string",
+            "connect property fpad is a number, where RTMP 1.0 §7.2.1.1 has a boolean",
+            "connect property audioCodecs is a string, where RTMP 1.0 §7.2.1.1 has a number",
+        ]
+    );
+    let mut play = with_stream();
+    let at = play.offset(C);
+    play.command(C, CSID_STREAM_COMMAND, 1, &[s("play"), n(0.0), AmfValue::Null, s("test"), n(-2.0), n(-1.0), n(1.0)]);
+    assert_has(&play, C, "command.field-type", at);
+    assert_eq!(details(&play), ["play argument Reset is a number, where RTMP 1.0 §7.2.2.1 has a boolean"]);
+    let mut publish = with_stream();
+    let at = publish.offset(C);
+    publish.command(C, CSID_STREAM_COMMAND, 1, &[s("publish"), n(0.0), AmfValue::Null, s("test"), n(0.0)]);
+    assert_has(&publish, C, "command.field-type", at);
+
+    // The same with the specified types; pageUrl and swfUrl may be undefined or null.
+    let mut good = Script::with_handshake();
+    let object = obj(&[
+        ("app", s("live")),
+        ("tcUrl", s("rtmp://127.0.0.1/live")),
+        ("fpad", AmfValue::Boolean(false)),
+        ("audioCodecs", n(3191.0)),
+        ("pageUrl", AmfValue::Undefined),
+        ("swfUrl", AmfValue::Null),
+        ("objectEncoding", n(0.0)),
+    ]);
+    connect_with(&mut good, 0, 1.0, object);
+    good.connect_result();
+    good.command(C, CSID_COMMAND, 0, &[s("createStream"), n(2.0), AmfValue::Null]);
+    good.command(S, CSID_COMMAND, 0, &[s("_result"), n(2.0), AmfValue::Null, n(1.0)]);
+    good.command(
+        C,
+        CSID_STREAM_COMMAND,
+        1,
+        &[s("play"), n(0.0), AmfValue::Null, s("test"), n(-2.0), n(-1.0), AmfValue::Boolean(true)],
+    );
+    publish_ok(&mut good);
+    assert_lacks(&good, "command.field-type");
+}
+
+fn publish_ok(sc: &mut Script) {
+    sc.command(C, CSID_STREAM_COMMAND, 1, &[s("publish"), n(0.0), AmfValue::Null, s("test"), s("live")]);
+}
