@@ -15,6 +15,7 @@
 #   gstreamer  GStreamer's rtmp2sink publishing to nginx-rtmp (8)
 #   nmsclient  node-media-server's own RTMP client playing from nginx-rtmp (12)
 #   nms        ffmpeg / rtmpdump / GStreamer rtmp2src with node-media-server (9-11)
+#   rtmplite   ffmpeg publishing to rtmplite3, a pure Python server (13)
 # e.g. `SETS=nms captures/make-captures.sh` remakes only the node-media-server
 # captures and leaves the others as they are.
 set -euo pipefail
@@ -25,7 +26,7 @@ NS=${NS:-rtmpscope-captures}
 # shellcheck source=lib/rtmp-netns.sh
 source "$HERE/lib/rtmp-netns.sh"
 
-SETS=${SETS:-nginx gstreamer nmsclient nms}
+SETS=${SETS:-nginx gstreamer nmsclient nms rtmplite}
 want() { [[ " $SETS " == *" $1 "* ]]; }
 
 require_root
@@ -218,6 +219,20 @@ nsx timeout -s INT 2 gst-launch-1.0 -q -e rtmp2src location="$RTMP_URL" \
 cap_stop
 wait "$PUB"
 fi # nms
+
+if want rtmplite; then
+# rtmplite3 replaces nginx / node-media-server on 127.0.0.1:1935.
+nginx_stop
+nms_stop
+rtmplite_start 0.4.0
+
+# ---------------------------------------------------------------- 13
+# ffmpeg publishes H.264 + AAC for 2 s to rtmplite3.
+log "publish-ffmpeg-rtmplite.pcap"
+cap_start tcpdump "$T/publish-ffmpeg-rtmplite.pcap"
+publish_small 2
+cap_stop
+fi # rtmplite
 
 # ---------------------------------------------------------------- done
 for f in "$T"/*; do

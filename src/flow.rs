@@ -323,7 +323,8 @@ impl FlowAnalysis {
                 c.transaction_id.is_some_and(|t| self.fingerprint.on_client_call(name, t))
             }
             (Direction::ServerToClient, Some("_result")) => {
-                obj("fmsVer").is_some_and(|v| self.fingerprint.on_fms_ver(v))
+                let in_info = || c.arguments.first().and_then(|i| i.get("fmsVer")).and_then(|v| v.as_str());
+                obj("fmsVer").or_else(in_info).is_some_and(|v| self.fingerprint.on_fms_ver(v))
             }
             (Direction::ServerToClient, Some("onStatus")) => {
                 let info = c.arguments.first();

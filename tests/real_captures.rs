@@ -194,7 +194,8 @@ fn undecoded_parts(v: &Value, path: &str, out: &mut Vec<String>) {
 type Expected = (&'static str, &'static str, Option<&'static str>);
 
 /// Captures of software other than nginx-rtmp, FFmpeg and rtmpdump: node-media-server 2.7.4 as
-/// the server and its RTMP client, GStreamer 1.22's own RTMP client (rtmp2sink, rtmp2src). Every message decodes
+/// the server and its RTMP client, rtmplite3 0.4.0 as the server, GStreamer 1.22's own RTMP
+/// client (rtmp2sink, rtmp2src). Every message decodes
 /// (no raw body, no undecoded AMF, every NAL unit sequence complete, no skipped byte), and the
 /// findings are exactly these, each checked against the spec:
 ///
@@ -203,6 +204,10 @@ type Expected = (&'static str, &'static str, Option<&'static str>);
 /// * node-media-server's own RTMP client (its relay's) sends connect's fpad and play's Reset as
 ///   numbers where RTMP 1.0 §7.2.1.1 and §7.2.2.1 have booleans; it is told by flashVer
 ///   `LNX 9,0,124,2` after a plain C1.
+/// * rtmplite answers connect with null Properties where RTMP 1.0 §7.2.1.1 has an object (its
+///   fmsVer sits in the Information object), and its onStatus repeats the publish's
+///   transaction id where §7.2.2 has 0; its digest S1 version is node-media-server's 1.2.3.4,
+///   so the fmsVer tells the two apart.
 /// * GStreamer's rtmp2sink sends deleteStream with the stream's name where RTMP 1.0 §7.2.2.3
 ///   puts the stream id number; it identifies itself by transaction id 0 on releaseStream
 ///   (librtmp, whose flashVer it copies, numbers every call).
@@ -258,6 +263,28 @@ fn captures_of_other_software_decode_fully_with_exact_findings() {
                 ),
                 csid("c2s"),
                 ("handshake.s1-copies-c1", "s2c", Some("nginx-rtmp: plain-mode handshake echoes C1 as S1")),
+            ],
+        ),
+        (
+            "publish-ffmpeg-rtmplite.pcap",
+            vec![
+                (
+                    "handshake.zero-field-nonzero",
+                    "c2s",
+                    Some("FFmpeg: Flash Player 9 digest handshake, C1 version 9.0.124.2"),
+                ),
+                ("command.netstream-transaction-id", "c2s", Some("FFmpeg: numbers play/publish like calls")),
+                ("handshake.zero-field-nonzero", "s2c", Some("rtmplite: digest handshake, S1 version 1.2.3.4")),
+                (
+                    "command.field-type",
+                    "s2c",
+                    Some("rtmplite: connect _result with null Properties, fmsVer inside the Information object"),
+                ),
+                (
+                    "command.onstatus-header",
+                    "s2c",
+                    Some("rtmplite: onStatus repeats the transaction id of the command it answers"),
+                ),
             ],
         ),
         (

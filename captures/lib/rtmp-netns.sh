@@ -48,6 +48,7 @@ ensure_packages() {
     command -v node     >/dev/null || missing+=(nodejs)
     command -v npm      >/dev/null || missing+=(npm)
     command -v gst-launch-1.0 >/dev/null || missing+=(gstreamer1.0-tools)
+    python3 -c 'import venv, ensurepip' 2>/dev/null || missing+=(python3-venv)
     local p
     for p in rtmp2:gstreamer1.0-plugins-bad flv:gstreamer1.0-plugins-good \
         x264:gstreamer1.0-plugins-ugly libav:gstreamer1.0-libav; do
@@ -220,6 +221,32 @@ nms_start() {
     NMS_PID=$!
     BG_PIDS+=("$NMS_PID")
     wait_listening 1935 "$NMS_PID" node-media-server
+}
+
+# Stop node-media-server (the next server takes over port 1935).
+nms_stop() {
+    [[ -n $NMS_PID ]] || return 0
+    kill -INT "$NMS_PID" 2>/dev/null || true
+    wait "$NMS_PID" 2>/dev/null || true
+    NMS_PID=
+    wait_port_free 1935
+}
+
+# Install rtmplite3 (a pure Python RTMP server) at the version given into a
+# virtual environment in $WORK and run it on 127.0.0.1:1935 in the
+# namespace (the port must be free).
+RTMPLITE_PID=
+rtmplite_start() {
+    local version=$1 venv=$WORK/rtmplite
+    python3 -m venv "$venv"
+    "$venv/bin/pip" install -q --disable-pip-version-check "rtmplite3==$version" >&2
+    log "rtmplite3 $("$venv/bin/pip" show rtmplite3 | awk '/^Version/ {print $2}') on $("$venv/bin/python" --version)"
+    mkdir -p "$venv/root"
+    nsx_bg "$venv/bin/rtmplite3" --host 127.0.0.1 --port 1935 --root "$venv/root/" \
+        >"$venv/stdout.log" 2>&1 &
+    RTMPLITE_PID=$!
+    BG_PIDS+=("$RTMPLITE_PID")
+    wait_listening 1935 "$RTMPLITE_PID" rtmplite3
 }
 
 # cap_start TOOL FILE [FILTER]  -- TOOL is tcpdump or dumpcap.

@@ -24,7 +24,8 @@ pub enum Software {
     /// Its fmsVer `FMS/3,0,1,123` and its plain-mode S1 (a copy of C1) are shared with
     /// node-media-server, so they identify neither.
     NginxRtmp,
-    /// node-media-server 2.x (Node.js): S1 version 1.2.3.4 (digest handshake); onStatus
+    /// node-media-server 2.x (Node.js): S1 version 1.2.3.4 (digest handshake, shared with
+    /// rtmplite) with nginx-rtmp's fmsVer `FMS/3,0,1,123`; onStatus
     /// descriptions `Started playing stream.` (NetStream.Play.Start) and `<app>/<name> is now
     /// published.` (NetStream.Publish.Start). Its RTMP client (NodeRtmpClient, used by its
     /// relay): flashVer `LNX 9,0,124,2` after a plain C1 (FFmpeg, which sends that flashVer
@@ -32,6 +33,9 @@ pub enum Software {
     NodeMediaServer,
     /// SRS: fmsVer `FMS/3,5,3,888`.
     Srs,
+    /// rtmplite (pure Python server, rtmplite3 on PyPI): S1 version 1.2.3.4 (digest handshake),
+    /// fmsVer `rtmplite/…` inside the connect _result's Information object.
+    Rtmplite,
     /// GStreamer's rtmp2 elements (rtmp2sink, rtmp2src): a plain handshake and librtmp's
     /// flashVer `LNX 10,0,32,18`, but audioCodecs 4071 when playing (librtmp: 3191) and
     /// transaction id 0 on releaseStream, FCPublish, FCUnpublish and deleteStream, which
@@ -47,6 +51,7 @@ impl Software {
             Software::NginxRtmp => "nginx-rtmp",
             Software::NodeMediaServer => "node-media-server",
             Software::Srs => "SRS",
+            Software::Rtmplite => "rtmplite",
             Software::Gstreamer => "GStreamer rtmp2",
         }
     }
@@ -78,7 +83,7 @@ const fn q(rule: &'static str, sender: Sender, note: &'static str) -> Quirk {
 }
 
 use Sender::{Any, Is};
-use Software::{Ffmpeg, Gstreamer, Librtmp, NginxRtmp, NodeMediaServer, Srs};
+use Software::{Ffmpeg, Gstreamer, Librtmp, NginxRtmp, NodeMediaServer, Rtmplite, Srs};
 
 /// The habits, most specific first: the first entry that applies names the finding.
 pub static QUIRKS: &[Quirk] = &[
@@ -93,7 +98,13 @@ pub static QUIRKS: &[Quirk] = &[
     q("handshake.zero-field-nonzero", Is(Librtmp), "librtmp: Flash Player 9 digest handshake, C1 version 10.0.45.2"),
     q("handshake.zero-field-nonzero", Is(NginxRtmp), "nginx-rtmp: digest handshake, S1 version 13.14.10.13"),
     q("handshake.zero-field-nonzero", Is(NodeMediaServer), "node-media-server: digest handshake, S1 version 1.2.3.4"),
+    q("handshake.zero-field-nonzero", Is(Rtmplite), "rtmplite: digest handshake, S1 version 1.2.3.4"),
     q("handshake.zero-field-nonzero", Is(Srs), "SRS: digest handshake"),
+    q(
+        "command.onstatus-header",
+        Is(Rtmplite),
+        "rtmplite: onStatus repeats the transaction id of the command it answers",
+    ),
     q("handshake.zero-field-nonzero", Any, "digest handshake: the de-facto Flash Player 9 form"),
     q("user-control.unknown-stream", Is(Librtmp), "librtmp: SetBufferLength sent before the stream exists"),
     q("command.netstream-transaction-id", Is(Ffmpeg), "FFmpeg: numbers play/publish like calls"),
@@ -105,6 +116,12 @@ pub static QUIRKS: &[Quirk] = &[
         sender: Is(NodeMediaServer),
         detail_contains: &["fpad", "Reset"],
         note: "node-media-server: its RTMP client sends fpad and play's Reset as numbers",
+    },
+    Quirk {
+        rule: "command.field-type",
+        sender: Is(Rtmplite),
+        detail_contains: &["Properties"],
+        note: "rtmplite: connect _result with null Properties, fmsVer inside the Information object",
     },
     Quirk {
         rule: "command.delete-stream-id-invalid",
@@ -143,6 +160,8 @@ pub struct Fingerprint {
     c1_version: Option<String>,
     /// The connect's flashVer was librtmp's Linux default, which GStreamer's rtmp2 copies.
     lnx_default_flash_ver: bool,
+    /// S1 carried version 1.2.3.4, which node-media-server and rtmplite both send.
+    s1_version_1234: bool,
 }
 
 /// Client C1 versions that identify the software.
@@ -178,9 +197,7 @@ impl Fingerprint {
             Some("13.14.10.13") => {
                 self.server.get_or_insert(NginxRtmp);
             }
-            Some("1.2.3.4") => {
-                self.server.get_or_insert(NodeMediaServer);
-            }
+            Some("1.2.3.4") => self.s1_version_1234 = true,
             _ => {}
         }
         *self != before
@@ -234,12 +251,18 @@ impl Fingerprint {
         false
     }
 
-    /// Learns from the server's connect `_result` `fmsVer`. Returns whether anything changed.
-    /// `FMS/3,0,1,123` is sent by nginx-rtmp and node-media-server alike: it names neither.
+    /// Learns from the server's connect `_result` `fmsVer` (in its Properties, or in its
+    /// Information object where rtmplite puts it). Returns whether anything changed.
+    /// `FMS/3,0,1,123` is sent by nginx-rtmp and node-media-server alike: it names
+    /// node-media-server only after an S1 version 1.2.3.4, which nginx-rtmp never sends.
     pub fn on_fms_ver(&mut self, fms_ver: &str) -> bool {
         let before = self.server;
         if fms_ver == "FMS/3,5,3,888" {
             self.server = Some(Srs);
+        } else if fms_ver.starts_with("rtmplite/") {
+            self.server = Some(Rtmplite);
+        } else if fms_ver == "FMS/3,0,1,123" && self.s1_version_1234 {
+            self.server.get_or_insert(NodeMediaServer);
         }
         self.server != before
     }
@@ -328,6 +351,22 @@ mod tests {
         assert_eq!(n.server, Some(NodeMediaServer));
         assert!(!n.on_status("NetStream.Play.Start", "Start live"), "the first identification stays");
         assert!(!Fingerprint::default().on_status("NetStream.Play.Reset", "Playing and resetting stream."));
+    }
+
+    /// S1 version 1.2.3.4 is node-media-server's and rtmplite's: the fmsVer tells them apart.
+    #[test]
+    fn s1_version_1234_needs_the_fms_ver() {
+        let mut n = Fingerprint { s1_version_1234: true, ..Default::default() };
+        assert!(n.on_fms_ver("FMS/3,0,1,123"));
+        assert_eq!(n.server, Some(NodeMediaServer));
+        let mut r = Fingerprint { s1_version_1234: true, ..Default::default() };
+        assert!(r.on_fms_ver("rtmplite/8,2"));
+        assert_eq!(r.server, Some(Rtmplite));
+        let s2c = Direction::ServerToClient;
+        assert!(r.attribute("handshake.zero-field-nonzero", s2c, "", false).unwrap().starts_with("rtmplite"));
+        assert!(r.attribute("command.onstatus-header", s2c, "onStatus has transaction id 5", false).is_some());
+        let mut plain = Fingerprint::default();
+        assert!(!plain.on_fms_ver("FMS/3,0,1,123"), "without S1 1.2.3.4 it may be nginx-rtmp");
     }
 
     #[test]

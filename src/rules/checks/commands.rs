@@ -424,6 +424,19 @@ impl CommandChecks {
         let info = c.arguments.first();
         let code = info.and_then(|i| i.get("code")).and_then(AmfValue::as_str);
         let level = info.and_then(|i| i.get("level")).and_then(AmfValue::as_str);
+        // RTMP 1.0 §7.2.1.1: the _result carries the connection's Properties (fmsVer,
+        // capabilities) as an object before the Information object.
+        if let Some(p) = &c.command_object {
+            // AMF3 values and references are objects of their own kind; not judged here.
+            let other_kind = matches!(p, AmfValue::Amf3(_) | AmfValue::Amf3Raw(_) | AmfValue::Reference(_));
+            if p.entries().is_none() && !other_kind {
+                out.push(issue(
+                    m,
+                    "command.field-type",
+                    format!("connect _result Properties is a {}, where RTMP 1.0 §7.2.1.1 has an object", p.type_name()),
+                ));
+            }
+        }
         // RTMP 1.0 §7.2.1.1: a successful connect answers with code NetConnection.Connect.Success.
         if code != Some("NetConnection.Connect.Success") || level != Some("status") {
             out.push(issue(

@@ -559,3 +559,19 @@ fn field_type() {
 fn publish_ok(sc: &mut Script) {
     sc.command(C, CSID_STREAM_COMMAND, 1, &[s("publish"), n(0.0), AmfValue::Null, s("test"), s("live")]);
 }
+
+/// RTMP 1.0 §7.2.1.1: the connect _result carries an object of Properties; rtmplite sends null
+/// there and puts fmsVer into the Information object.
+#[test]
+fn field_type_of_connect_result_properties() {
+    let info = obj(&[("level", s("status")), ("code", s("NetConnection.Connect.Success")), ("description", s("d"))]);
+    let mut bad = Script::with_handshake();
+    bad.connect("live");
+    let at = bad.offset(S);
+    bad.command(S, CSID_COMMAND, 0, &[s("_result"), n(1.0), AmfValue::Null, info.clone()]);
+    assert_has(&bad, S, "command.field-type", at);
+    let mut good = Script::with_handshake();
+    good.connect("live");
+    good.command(S, CSID_COMMAND, 0, &[s("_result"), n(1.0), obj(&[("fmsVer", s("FMS/3,0,1,123"))]), info]);
+    assert_lacks(&good, "command.field-type");
+}
