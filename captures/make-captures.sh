@@ -9,6 +9,15 @@
 # process started here is stopped and the namespace is removed.
 #
 # Usage: captures/make-captures.sh [OUTPUT_DIR]   (default: this directory)
+#
+# SETS (environment) chooses which captures to make, default all:
+#   nginx      ffmpeg / rtmpdump with nginx-rtmp (captures 1-7)
+#   gstreamer  GStreamer's rtmp2sink publishing to nginx-rtmp (8)
+#   nmsclient  node-media-server's own RTMP client playing from nginx-rtmp (12)
+#   nms        ffmpeg / rtmpdump / GStreamer rtmp2src with node-media-server (9-11)
+#   rtmplite   ffmpeg publishing to rtmplite3, a pure Python server (13)
+# e.g. `SETS=nms captures/make-captures.sh` remakes only the node-media-server
+# captures and leaves the others as they are.
 set -euo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -16,6 +25,9 @@ OUT=$(mkdir -p "${1:-$HERE}" && cd "${1:-$HERE}" && pwd)
 NS=${NS:-rtmpscope-captures}
 # shellcheck source=lib/rtmp-netns.sh
 source "$HERE/lib/rtmp-netns.sh"
+
+SETS=${SETS:-nginx gstreamer nmsclient nms rtmplite}
+want() { [[ " $SETS " == *" $1 "* ]]; }
 
 require_root
 ensure_packages
@@ -26,6 +38,8 @@ nginx_start
 
 T=$WORK/out
 mkdir -p "$T"
+
+if want nginx; then
 
 # ---------------------------------------------------------------- 1
 # ffmpeg publishes H.264 + AAC for 2.5 s (loopback MTU 65536).
@@ -116,15 +130,118 @@ LAST=$(capinfos -c -M -T -r "$WORK/midstream-full.pcap" | awk -F'\t' '{print $2}
 [[ -n $FIRST && -n $LAST ]] || die "could not find the mid-stream cut point"
 editcap -F pcap -r "$WORK/midstream-full.pcap" "$T/midstream-publish.pcap" "$FIRST-$LAST"
 log "    kept packets $FIRST-$LAST of the full recording"
+netns_set_mtu 65536
+fi # nginx
+
+# The same 2 s of 320x240@25 test video (H.264) and 440 Hz sine (AAC) as
+# publish_small, encoded by GStreamer's own elements.
+gst_publish() {
+    nsx timeout -s INT 15 gst-launch-1.0 -q -e \
+        videotestsrc is-live=true num-buffers=50 pattern=smpte \
+        ! video/x-raw,width=320,height=240,framerate=25/1,format=I420 \
+        ! x264enc tune=zerolatency speed-preset=veryfast key-int-max=25 bitrate=256 \
+        ! h264parse ! queue ! flvmux name=mux streamable=true \
+        ! rtmp2sink location="$RTMP_URL" \
+        audiotestsrc is-live=true num-buffers=87 freq=440 samplesperbuffer=1024 \
+        ! audio/x-raw,rate=44100,channels=1 \
+        ! avenc_aac bitrate=64000 ! aacparse ! queue ! mux.
+}
+
+if want gstreamer; then
+# ---------------------------------------------------------------- 8
+# GStreamer's own RTMP client (rtmp2sink, gst-plugins-bad) publishes 2 s
+# of H.264 + AAC to nginx-rtmp.
+log "publish-gstreamer-h264-aac.pcap"
+cap_start tcpdump "$T/publish-gstreamer-h264-aac.pcap"
+gst_publish
+cap_stop
+fi # gstreamer
+
+if want nmsclient; then
+# ---------------------------------------------------------------- 12
+# node-media-server's RTMP client (NodeRtmpClient, what its relay uses:
+# nms/pull.js) plays ~2 s from nginx-rtmp while ffmpeg publishes (the
+# publisher's connection is not captured).
+nms_install "$HERE/nms"
+log "play-nms-client-nginx.pcap"
+publish_small 6 &
+PUB=$!
+BG_PIDS+=("$PUB")
+sleep 1
+PUB_PORT=$(client_port_of_established)
+[[ -n $PUB_PORT ]] || die "publisher connection not found"
+cap_start tcpdump "$T/play-nms-client-nginx.pcap" "tcp port 1935 and not tcp port $PUB_PORT"
+(cd "$NMS_DIR" && nsx timeout -s INT 8 node pull.js "$RTMP_URL" 2000) || true
+cap_stop
+wait "$PUB"
+fi # nmsclient
+
+if want nms; then
+# node-media-server replaces nginx on 127.0.0.1:1935.
+nginx_stop
+nms_start "$HERE/nms"
+
+# ---------------------------------------------------------------- 9
+# ffmpeg publishes H.264 + AAC for 2 s to node-media-server.
+log "publish-ffmpeg-nms.pcap"
+cap_start tcpdump "$T/publish-ffmpeg-nms.pcap"
+publish_small 2
+cap_stop
+
+# ---------------------------------------------------------------- 10
+# rtmpdump plays ~2 s from node-media-server while ffmpeg publishes (the
+# publisher's connection is not captured), as in capture 3.
+log "play-rtmpdump-nms.pcap"
+publish_small 6 &
+PUB=$!
+BG_PIDS+=("$PUB")
+sleep 1
+PUB_PORT=$(client_port_of_established)
+[[ -n $PUB_PORT ]] || die "publisher connection not found"
+cap_start tcpdump "$T/play-rtmpdump-nms.pcap" "tcp port 1935 and not tcp port $PUB_PORT"
+nsx timeout -s INT 6 rtmpdump -q -r "$RTMP_URL" --live -B 2 -o /dev/null || true
+cap_stop
+wait "$PUB"
+
+# ---------------------------------------------------------------- 11
+# GStreamer's rtmp2src plays ~2 s from node-media-server while ffmpeg
+# publishes (the publisher's connection is not captured).
+log "play-gstreamer-nms.pcap"
+publish_small 6 &
+PUB=$!
+BG_PIDS+=("$PUB")
+sleep 1
+PUB_PORT=$(client_port_of_established)
+[[ -n $PUB_PORT ]] || die "publisher connection not found"
+cap_start tcpdump "$T/play-gstreamer-nms.pcap" "tcp port 1935 and not tcp port $PUB_PORT"
+nsx timeout -s INT 2 gst-launch-1.0 -q -e rtmp2src location="$RTMP_URL" \
+    ! flvdemux name=d d.video ! queue ! fakesink d.audio ! queue ! fakesink || true
+cap_stop
+wait "$PUB"
+fi # nms
+
+if want rtmplite; then
+# rtmplite3 replaces nginx / node-media-server on 127.0.0.1:1935.
+nginx_stop
+nms_stop
+rtmplite_start 0.4.0
+
+# ---------------------------------------------------------------- 13
+# ffmpeg publishes H.264 + AAC for 2 s to rtmplite3.
+log "publish-ffmpeg-rtmplite.pcap"
+cap_start tcpdump "$T/publish-ffmpeg-rtmplite.pcap"
+publish_small 2
+cap_stop
+fi # rtmplite
 
 # ---------------------------------------------------------------- done
 for f in "$T"/*; do
     mv -f -- "$f" "$OUT/"
 done
 log "made in $OUT:"
-(cd "$OUT" && for f in *.pcap *.pcapng; do
+(cd "$OUT" && shopt -s nullglob && for f in *.pcap *.pcapng; do
     printf '  %-44s %9d bytes  %5s packets  %s\n' "$f" "$(stat -c %s "$f")" \
         "$(capinfos -c -M -T -r "$f" | awk -F'\t' '{print $2}')" \
         "$(capinfos -t -T -r "$f" | awk -F'\t' '{print $2}')"
 done)
-printf '  total: %s\n' "$(cat "$OUT"/*.pcap "$OUT"/*.pcapng | wc -c) bytes"
+printf '  total: %s\n' "$(shopt -s nullglob; cat "$OUT"/*.pcap "$OUT"/*.pcapng | wc -c) bytes"

@@ -314,10 +314,25 @@ impl FlowAnalysis {
         let obj = |k: &str| c.command_object.as_ref().and_then(|o| o.get(k)).and_then(|v| v.as_str());
         match (m.direction, c.name.as_deref()) {
             (Direction::ClientToServer, Some("connect")) => {
-                obj("flashVer").is_some_and(|v| self.fingerprint.on_flash_ver(v))
+                let by_flash_ver = obj("flashVer").is_some_and(|v| self.fingerprint.on_flash_ver(v));
+                let codecs = c.command_object.as_ref().and_then(|o| o.get("audioCodecs")).and_then(|v| v.as_number());
+                let by_codecs = codecs.is_some_and(|a| self.fingerprint.on_audio_codecs(a));
+                by_flash_ver || by_codecs
+            }
+            (Direction::ClientToServer, Some(name)) => {
+                c.transaction_id.is_some_and(|t| self.fingerprint.on_client_call(name, t))
             }
             (Direction::ServerToClient, Some("_result")) => {
-                obj("fmsVer").is_some_and(|v| self.fingerprint.on_fms_ver(v))
+                let in_info = || c.arguments.first().and_then(|i| i.get("fmsVer")).and_then(|v| v.as_str());
+                obj("fmsVer").or_else(in_info).is_some_and(|v| self.fingerprint.on_fms_ver(v))
+            }
+            (Direction::ServerToClient, Some("onStatus")) => {
+                let info = c.arguments.first();
+                let field = |k: &str| info.and_then(|o| o.get(k)).and_then(|v| v.as_str());
+                match (field("code"), field("description")) {
+                    (Some(code), Some(description)) => self.fingerprint.on_status(code, description),
+                    _ => false,
+                }
             }
             _ => false,
         }

@@ -189,14 +189,41 @@ fn known_quirks_are_attributed_without_changing_severity() {
         for f in r["findings"].as_array().unwrap() {
             match f["rule"].as_str().unwrap() {
                 "handshake.s1-copies-c1" => {
-                    assert_eq!(f["known_quirk"], "nginx-rtmp: plain-mode handshake echoes C1 as S1", "{name}");
+                    // Captures with node-media-server as the server end their names in -nms.
+                    let server = if name.ends_with("-nms.pcap") { "node-media-server" } else { "nginx-rtmp" };
+                    assert_eq!(f["known_quirk"], format!("{server}: plain-mode handshake echoes C1 as S1"), "{name}");
                     assert_eq!(f["severity"], "warning");
                 }
                 "handshake.zero-field-nonzero" => {
                     let q = f["known_quirk"].as_str().unwrap_or_else(|| panic!("{name}: {f}"));
-                    let expect = if f["location"]["direction"] == "c2s" { "FFmpeg:" } else { "nginx-rtmp:" };
+                    let server = if name.ends_with("-nms.pcap") {
+                        "node-media-server:"
+                    } else if name.ends_with("-rtmplite.pcap") {
+                        "rtmplite:"
+                    } else {
+                        "nginx-rtmp:"
+                    };
+                    let expect = if f["location"]["direction"] == "c2s" { "FFmpeg:" } else { server };
                     assert!(q.starts_with(expect), "{name}: {q}");
                     assert_eq!(f["severity"], "info");
+                }
+                "command.field-type" | "command.onstatus-header" => {
+                    let who = match name.as_str() {
+                        "play-nms-client-nginx.pcap" => "node-media-server:",
+                        "publish-ffmpeg-rtmplite.pcap" => "rtmplite:",
+                        _ => panic!("{name}: {f}"),
+                    };
+                    let q = f["known_quirk"].as_str().unwrap_or_else(|| panic!("{name}: {f}"));
+                    assert!(q.starts_with(who), "{name}: {q}");
+                }
+                "command.delete-stream-id-invalid" => {
+                    assert!(name.contains("gstreamer"), "{name}: {f}");
+                    assert_eq!(
+                        f["known_quirk"],
+                        "GStreamer rtmp2: deleteStream names the stream by its name instead of its id",
+                        "{name}"
+                    );
+                    assert_eq!(f["severity"], "error");
                 }
                 "command.netstream-transaction-id" => {
                     // rtmpdump is librtmp; every other capture's client is FFmpeg.

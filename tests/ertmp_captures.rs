@@ -1,7 +1,8 @@
 //! The E-RTMP captures in `captures/ertmp-*.pcap` are built here from scripted sessions with
-//! rtmpscope's own encoders and the codec configuration records in `tests/fixtures/media`; the
-//! HEVC, AV1, VP9 and Opus publishing sessions carry real coded frames from the same encodings as their records
-//! (`tests/fixtures/media/make_frames.py`, provenance in `FRAMES.md` there).
+//! rtmpscope's own encoders and the codec configuration records in `tests/fixtures/media`; every
+//! session carries real coded frames from the same encoding as its record (HEVC: the libx265
+//! encoding also used for multitrack, ModEx and play; AV1, VP9, Opus), made by
+//! `tests/fixtures/media/make_frames.py` (provenance in `FRAMES.md` there).
 //! With `RTMPSCOPE_WRITE_CAPTURES=1` the test writes the files; otherwise it checks that the
 //! committed files are byte for byte what the scripts produce (timestamps and ISNs are fixed).
 
@@ -17,7 +18,6 @@ use rtmpscope::wire::Direction;
 const C: Direction = Direction::ClientToServer;
 const S: Direction = Direction::ServerToClient;
 
-const HVCC: &[u8] = include_bytes!("fixtures/media/hvcC.bin");
 const HEVC_HVCC: &[u8] = include_bytes!("fixtures/media/hevc.hvcC");
 const HEVC_FRAMES: &[u8] = include_bytes!("fixtures/media/hevc.frames");
 const AV1C: &[u8] = include_bytes!("fixtures/media/av1.av1C");
@@ -26,9 +26,6 @@ const VPCC: &[u8] = include_bytes!("fixtures/media/vp9.vpcC");
 const VP9_FRAMES: &[u8] = include_bytes!("fixtures/media/vp9.frames");
 const OPUS_HEAD: &[u8] = include_bytes!("fixtures/media/opus.OpusHead");
 const OPUS_FRAMES: &[u8] = include_bytes!("fixtures/media/opus.frames");
-
-/// Key frames every 25 frames, 40 ms apart.
-const FRAMES: u32 = 50;
 
 fn list(items: &[&str]) -> AmfValue {
     AmfValue::StrictArray(items.iter().map(|i| s(i)).collect())
@@ -91,15 +88,6 @@ fn publishing_with(
     sc
 }
 
-/// A length-prefixed HEVC access unit: one IDR_W_RADL (key) or TRAIL_R slice NAL unit.
-fn hevc_au(key: bool, i: u32) -> Vec<u8> {
-    let mut nal = if key { vec![0x26, 0x01, 0xaf] } else { vec![0x02, 0x01, 0xd0] };
-    nal.extend(std::iter::repeat_n(i as u8, 120));
-    let mut v = (nal.len() as u32).to_be_bytes().to_vec();
-    v.extend(nal);
-    v
-}
-
 /// The frames of a `*.frames` fixture: (key frame, bytes) each, stored as a flag byte, a
 /// 4-byte big-endian length and the bytes.
 fn frames(mut file: &[u8]) -> Vec<(bool, &[u8])> {
@@ -113,8 +101,9 @@ fn frames(mut file: &[u8]) -> Vec<(bool, &[u8])> {
     out
 }
 
-fn frame_type(i: u32) -> u8 {
-    if i % 25 == 0 {
+/// The FLV frame type of a coded frame: 1 key frame, 2 inter frame.
+fn frame_type(key: bool) -> u8 {
+    if key {
         1
     } else {
         2
@@ -129,7 +118,7 @@ fn hevc() -> Script {
     let mut sc = publishing(&client_caps(&["hvc1"], 0.0), Some(FourCc::HVC1), None);
     sc.video(C, 1, 0, &ex_video(1, 0, FourCc::HVC1, None, HEVC_HVCC));
     for (i, (key, f)) in frames(HEVC_FRAMES).into_iter().enumerate() {
-        sc.video(C, 1, i as u32 * 40, &ex_video(if key { 1 } else { 2 }, 1, FourCc::HVC1, Some(0), f));
+        sc.video(C, 1, i as u32 * 40, &ex_video(frame_type(key), 1, FourCc::HVC1, Some(0), f));
     }
     end(&mut sc);
     sc
@@ -139,7 +128,7 @@ fn av1() -> Script {
     let mut sc = publishing(&client_caps(&["av01"], 0.0), Some(FourCc::AV01), None);
     sc.video(C, 1, 0, &ex_video(1, 0, FourCc::AV01, None, AV1C));
     for (i, (key, f)) in frames(AV1_FRAMES).into_iter().enumerate() {
-        sc.video(C, 1, i as u32 * 40, &ex_video(if key { 1 } else { 2 }, 1, FourCc::AV01, None, f));
+        sc.video(C, 1, i as u32 * 40, &ex_video(frame_type(key), 1, FourCc::AV01, None, f));
     }
     end(&mut sc);
     sc
@@ -149,7 +138,7 @@ fn vp9() -> Script {
     let mut sc = publishing(&client_caps(&["vp09"], 0.0), Some(FourCc::VP09), None);
     sc.video(C, 1, 0, &ex_video(1, 0, FourCc::VP09, None, VPCC));
     for (i, (key, f)) in frames(VP9_FRAMES).into_iter().enumerate() {
-        sc.video(C, 1, i as u32 * 40, &ex_video(if key { 1 } else { 2 }, 1, FourCc::VP09, None, f));
+        sc.video(C, 1, i as u32 * 40, &ex_video(frame_type(key), 1, FourCc::VP09, None, f));
     }
     end(&mut sc);
     sc
@@ -165,49 +154,47 @@ fn opus() -> Script {
     sc
 }
 
-/// Two hvc1 tracks (0 and 1) in ManyTracks messages; onMetaData describes track 1 in its
+/// Two hvc1 tracks (0 and 1) in ManyTracks messages, each the libx265 encoding's hvcC and its
+/// 5 frames (one encoding, sent as both renditions); onMetaData describes track 1 in its
 /// videoTrackIdInfoMap (E-RTMP v2 Enhancing onMetaData).
 fn multitrack() -> Script {
     let track1 = obj(&[("width", n(320.0)), ("height", n(240.0)), ("videocodecid", fourcc_number(FourCc::HVC1))]);
     let extra = vec![("videoTrackIdInfoMap".to_string(), obj(&[("1", track1)]))];
     let mut sc = publishing_with(&client_caps(&["hvc1"], 2.0), Some(FourCc::HVC1), None, extra);
-    let two = |payload: &[u8]| -> Vec<u8> {
+    let two = |frame_type: u8, packet_type: u8, payload: &[u8]| -> Vec<u8> {
         let tracks = [
             TrackIn { fourcc: FourCc::HVC1, track_id: 0, payload },
             TrackIn { fourcc: FourCc::HVC1, track_id: 1, payload },
         ];
-        multitrack_video(1, 1, 0, &tracks)
+        multitrack_video(frame_type, 1, packet_type, &tracks)
     };
-    sc.video(C, 1, 0, &two(HVCC));
-    for i in 0..FRAMES {
+    sc.video(C, 1, 0, &two(1, 0, HEVC_HVCC));
+    for (i, (key, f)) in frames(HEVC_FRAMES).into_iter().enumerate() {
+        // CodedFrames: a 3-byte composition time (0: no B-frames) before the frame.
         let mut payload = vec![0, 0, 0];
-        payload.extend(hevc_au(i % 25 == 0, i));
-        let tracks = [
-            TrackIn { fourcc: FourCc::HVC1, track_id: 0, payload: &payload },
-            TrackIn { fourcc: FourCc::HVC1, track_id: 1, payload: &payload },
-        ];
-        sc.video(C, 1, i * 40, &multitrack_video(frame_type(i), 1, 1, &tracks));
+        payload.extend_from_slice(f);
+        sc.video(C, 1, i as u32 * 40, &two(frame_type(key), 1, &payload));
     }
     end(&mut sc);
     sc
 }
 
-/// hvc1 frames at 29.97 fps: millisecond timestamps plus a TimestampOffsetNano ModEx.
+/// The libx265 frames at 29.97 fps: millisecond timestamps plus a TimestampOffsetNano ModEx.
 fn modex_nano() -> Script {
     let mut sc = publishing(&client_caps(&["hvc1"], 12.0), Some(FourCc::HVC1), None);
-    sc.video(C, 1, 0, &ex_video(1, 0, FourCc::HVC1, None, HVCC));
-    for i in 0..FRAMES {
-        let ns = u64::from(i) * 1_001_000_000 / 30;
+    sc.video(C, 1, 0, &ex_video(1, 0, FourCc::HVC1, None, HEVC_HVCC));
+    for (i, (key, f)) in frames(HEVC_FRAMES).into_iter().enumerate() {
+        let ns = i as u64 * 1_001_000_000 / 30;
         let ms = (ns / 1_000_000) as u32;
         let nano = (ns % 1_000_000) as u32;
-        let frame = ex_video(frame_type(i), 1, FourCc::HVC1, Some(0), &hevc_au(i % 25 == 0, i));
+        let frame = ex_video(frame_type(key), 1, FourCc::HVC1, Some(0), f);
         sc.video(C, 1, ms, &wrap_mod_ex(&frame, 0, &nano_offset(nano)));
     }
     end(&mut sc);
     sc
 }
 
-/// A player that announced only avc1 is sent hvc1 by the server.
+/// A player that announced only avc1 is sent hvc1 (the libx265 encoding) by the server.
 fn play_unannounced() -> Script {
     let mut sc = Script::with_handshake();
     sc.connect_with("live", &client_caps(&["avc1"], 0.0)).connect_result_with(&server_caps());
@@ -224,9 +211,9 @@ fn play_unannounced() -> Script {
         ],
     };
     sc.data(S, CSID_AUDIO, 1, 0, &[s("onMetaData"), meta]);
-    sc.video(S, 1, 0, &ex_video(1, 0, FourCc::HVC1, None, HVCC));
-    for i in 0..FRAMES {
-        sc.video(S, 1, i * 40, &ex_video(frame_type(i), 1, FourCc::HVC1, Some(0), &hevc_au(i % 25 == 0, i)));
+    sc.video(S, 1, 0, &ex_video(1, 0, FourCc::HVC1, None, HEVC_HVCC));
+    for (i, (key, f)) in frames(HEVC_FRAMES).into_iter().enumerate() {
+        sc.video(S, 1, i as u32 * 40, &ex_video(frame_type(key), 1, FourCc::HVC1, Some(0), f));
     }
     sc.command(C, CSID_COMMAND, 0, &[s("deleteStream"), n(4.0), AmfValue::Null, n(1.0)]);
     sc
@@ -274,6 +261,57 @@ fn ertmp_captures_are_what_the_scripts_build() {
             let committed = std::fs::read(&path)
                 .unwrap_or_else(|e| panic!("{name}: {e}; build it with RTMPSCOPE_WRITE_CAPTURES=1 cargo test"));
             assert!(committed == bytes, "{name} differs from what its script builds");
+        }
+    }
+}
+
+/// Every hvc1 capture carries the libx265 encoding as it was made: the SequenceStart is the
+/// fixture's hvcC (320x240, Main), and the coded frames are its 5 frames in order, each one
+/// complete NAL unit (IDR_N_LP, then TRAIL_R) of the fixture's size, on every track. The only
+/// finding is the play capture's unannounced codec.
+#[test]
+fn hevc_captures_carry_the_libx265_frames() {
+    use crate::common::analyze_json;
+    use rtmpscope::analyze::Options;
+    use serde_json::Value;
+    let sizes: Vec<u64> = frames(HEVC_FRAMES).iter().map(|(_, f)| f.len() as u64).collect();
+    assert_eq!(sizes, [2041, 128, 113, 91, 71]);
+    for (name, tracks, findings) in [
+        ("ertmp-publish-hevc.pcap", 1, vec![]),
+        ("ertmp-publish-multitrack.pcap", 2, vec![]),
+        ("ertmp-publish-modex-nano.pcap", 1, vec![]),
+        ("ertmp-play-unannounced-hvc1.pcap", 1, vec!["ertmp.fourcc-not-announced"]),
+    ] {
+        let path = std::path::PathBuf::from("captures").join(name);
+        let r = analyze_json(&[path.as_path()], &Options::default());
+        let rules: Vec<&str> = r["findings"].as_array().unwrap().iter().map(|f| f["rule"].as_str().unwrap()).collect();
+        assert_eq!(rules, findings, "{name}");
+        let video: Vec<&Value> = r["messages"].as_array().unwrap().iter().filter(|m| m["type_id"] == 9).collect();
+        assert_eq!(video.len(), 6, "{name}: SequenceStart and 5 frames");
+        // Single-track bodies carry config/nalus at the top; multitrack ones per track.
+        let per_track = |m: &Value| -> Vec<Value> {
+            match m["body"]["ex"]["tracks"].as_array() {
+                Some(t) => t.clone(),
+                None => vec![m["body"].clone()],
+            }
+        };
+        for t in per_track(video[0]) {
+            assert_eq!(t["config"]["kind"], "hevc", "{name}");
+            assert_eq!((t["config"]["width"].as_u64(), t["config"]["height"].as_u64()), (Some(320), Some(240)));
+            assert_eq!(t["config"]["general_profile_idc"], 1, "{name}: Main");
+        }
+        for (i, m) in video[1..].iter().enumerate() {
+            let ts = per_track(m);
+            assert_eq!(ts.len(), tracks, "{name} frame {i}");
+            for t in ts {
+                let nalus = &t["nalus"];
+                assert_eq!(nalus["complete"], true, "{name} frame {i}");
+                assert_eq!(nalus["types"], serde_json::json!([if i == 0 { 20 } else { 1 }]), "{name} frame {i}");
+                // Multitrack sizes are of the track payload; single-track ones of the message.
+                if tracks > 1 {
+                    assert_eq!(t["size"].as_u64(), Some(sizes[i]), "{name} frame {i}");
+                }
+            }
         }
     }
 }

@@ -85,18 +85,17 @@ impl Rtmp {
     /// connect, answered by the server's `_result`.
     fn connect(&mut self) -> u64 {
         let at = self.client(3, 0, MessageType::COMMAND_AMF0, 0, &connect_body());
+        // RTMP 1.0 §7.2.1.1: Properties (an object), then Information.
+        let properties = AmfValue::Object(vec![
+            ("fmsVer".into(), s("FMS/3,0,1,123")),
+            ("capabilities".into(), AmfValue::Number(31.0)),
+        ]);
         let info = AmfValue::Object(vec![
             ("level".into(), s("status")),
             ("code".into(), s("NetConnection.Connect.Success")),
             ("description".into(), s("Connection succeeded.")),
         ]);
-        self.server(
-            3,
-            0,
-            MessageType::COMMAND_AMF0,
-            0,
-            &amf(&[s("_result"), AmfValue::Number(1.0), AmfValue::Null, info]),
-        );
+        self.server(3, 0, MessageType::COMMAND_AMF0, 0, &amf(&[s("_result"), AmfValue::Number(1.0), properties, info]));
         at
     }
 

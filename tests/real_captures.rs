@@ -165,3 +165,196 @@ fn every_captured_byte_is_accounted_for() {
         }
     }
 }
+
+/// Collects what a decoded value left undecoded: a raw message body, AMF3 bytes or an
+/// externalizable object kept as hex, an unsupported AMF0 marker, or NAL units that did not
+/// add up.
+fn undecoded_parts(v: &Value, path: &str, out: &mut Vec<String>) {
+    match v {
+        Value::Object(o) => {
+            if o.get("kind").and_then(Value::as_str) == Some("raw") {
+                out.push(format!("{path}: raw ({})", o.get("reason").unwrap_or(&Value::Null)));
+            }
+            if o.get("complete") == Some(&Value::Bool(false)) {
+                out.push(format!("{path}: incomplete"));
+            }
+            for (k, x) in o {
+                if matches!(k.as_str(), "$amf3_hex" | "$unsupported" | "$hex") {
+                    out.push(format!("{path}/{k}"));
+                }
+                undecoded_parts(x, &format!("{path}/{k}"), out);
+            }
+        }
+        Value::Array(a) => a.iter().enumerate().for_each(|(i, x)| undecoded_parts(x, &format!("{path}/{i}"), out)),
+        _ => {}
+    }
+}
+
+/// A finding expected in a capture: rule, direction, known_quirk.
+type Expected = (&'static str, &'static str, Option<&'static str>);
+
+/// Captures of software other than nginx-rtmp, FFmpeg and rtmpdump: node-media-server 2.7.4 as
+/// the server and its RTMP client, rtmplite3 0.4.0 as the server, GStreamer 1.22's own RTMP
+/// client (rtmp2sink, rtmp2src). Every message decodes
+/// (no raw body, no undecoded AMF, every NAL unit sequence complete, no skipped byte), and the
+/// findings are exactly these, each checked against the spec:
+///
+/// * node-media-server answers a plain handshake with a copy of C1 (as nginx-rtmp does) and a
+///   digest one with S1 version 1.2.3.4; its onStatus descriptions identify it.
+/// * node-media-server's own RTMP client (its relay's) sends connect's fpad and play's Reset as
+///   numbers where RTMP 1.0 §7.2.1.1 and §7.2.2.1 have booleans; it is told by flashVer
+///   `LNX 9,0,124,2` after a plain C1.
+/// * rtmplite answers connect with null Properties where RTMP 1.0 §7.2.1.1 has an object (its
+///   fmsVer sits in the Information object), and its onStatus repeats the publish's
+///   transaction id where §7.2.2 has 0; its digest S1 version is node-media-server's 1.2.3.4,
+///   so the fmsVer tells the two apart.
+/// * GStreamer's rtmp2sink sends deleteStream with the stream's name where RTMP 1.0 §7.2.2.3
+///   puts the stream id number; it identifies itself by transaction id 0 on releaseStream
+///   (librtmp, whose flashVer it copies, numbers every call).
+/// * rtmp2src, rtmp2sink and node-media-server move chunk stream 3 (and 6) from message stream
+///   0 to 1 with a type-0 header: legal, reported as info.
+#[test]
+fn captures_of_other_software_decode_fully_with_exact_findings() {
+    let nms_echo = Some("node-media-server: plain-mode handshake echoes C1 as S1");
+    let csid = |dir| -> Expected { ("chunk.csid-multiple-streams", dir, None) };
+    let cases: &[(&str, Vec<Expected>)] = &[
+        (
+            "publish-ffmpeg-nms.pcap",
+            vec![
+                (
+                    "handshake.zero-field-nonzero",
+                    "c2s",
+                    Some("FFmpeg: Flash Player 9 digest handshake, C1 version 9.0.124.2"),
+                ),
+                ("command.netstream-transaction-id", "c2s", Some("FFmpeg: numbers play/publish like calls")),
+                (
+                    "handshake.zero-field-nonzero",
+                    "s2c",
+                    Some("node-media-server: digest handshake, S1 version 1.2.3.4"),
+                ),
+                csid("s2c"),
+            ],
+        ),
+        (
+            "play-rtmpdump-nms.pcap",
+            vec![
+                ("command.netstream-transaction-id", "c2s", Some("librtmp: numbers play/publish like calls")),
+                ("handshake.s1-copies-c1", "s2c", nms_echo),
+                csid("s2c"),
+                csid("s2c"),
+            ],
+        ),
+        (
+            "play-gstreamer-nms.pcap",
+            vec![csid("c2s"), ("handshake.s1-copies-c1", "s2c", nms_echo), csid("s2c"), csid("s2c")],
+        ),
+        (
+            "play-nms-client-nginx.pcap",
+            vec![
+                (
+                    "command.field-type",
+                    "c2s",
+                    Some("node-media-server: its RTMP client sends fpad and play's Reset as numbers"),
+                ),
+                (
+                    "command.field-type",
+                    "c2s",
+                    Some("node-media-server: its RTMP client sends fpad and play's Reset as numbers"),
+                ),
+                csid("c2s"),
+                ("handshake.s1-copies-c1", "s2c", Some("nginx-rtmp: plain-mode handshake echoes C1 as S1")),
+            ],
+        ),
+        (
+            "publish-ffmpeg-rtmplite.pcap",
+            vec![
+                (
+                    "handshake.zero-field-nonzero",
+                    "c2s",
+                    Some("FFmpeg: Flash Player 9 digest handshake, C1 version 9.0.124.2"),
+                ),
+                ("command.netstream-transaction-id", "c2s", Some("FFmpeg: numbers play/publish like calls")),
+                ("handshake.zero-field-nonzero", "s2c", Some("rtmplite: digest handshake, S1 version 1.2.3.4")),
+                (
+                    "command.field-type",
+                    "s2c",
+                    Some("rtmplite: connect _result with null Properties, fmsVer inside the Information object"),
+                ),
+                (
+                    "command.onstatus-header",
+                    "s2c",
+                    Some("rtmplite: onStatus repeats the transaction id of the command it answers"),
+                ),
+            ],
+        ),
+        (
+            "publish-gstreamer-h264-aac.pcap",
+            vec![
+                csid("c2s"),
+                (
+                    "command.delete-stream-id-invalid",
+                    "c2s",
+                    Some("GStreamer rtmp2: deleteStream names the stream by its name instead of its id"),
+                ),
+                ("handshake.s1-copies-c1", "s2c", Some("nginx-rtmp: plain-mode handshake echoes C1 as S1")),
+            ],
+        ),
+    ];
+    for (name, expected) in cases {
+        let r = report_of(name);
+        let f = &r["flows"].as_array().unwrap()[..];
+        assert_eq!(f.len(), 1, "{name}: one flow");
+        assert_eq!(f[0]["start"], "handshake", "{name}");
+        let mut undecoded = Vec::new();
+        undecoded_parts(&r["messages"], "messages", &mut undecoded);
+        assert!(undecoded.is_empty(), "{name}: {undecoded:?}");
+        for d in ["c2s", "s2c"] {
+            assert_eq!(f[0][d]["chunk"]["skipped_bytes"], 0, "{name} {d}");
+            assert_eq!(f[0][d]["chunk"]["resyncs"], 0, "{name} {d}");
+        }
+        let mut got: Vec<(String, String, Option<String>)> = r["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|x| {
+                (
+                    x["rule"].as_str().unwrap().to_owned(),
+                    x["location"]["direction"].as_str().unwrap().to_owned(),
+                    x["known_quirk"].as_str().map(str::to_owned),
+                )
+            })
+            .collect();
+        let mut want: Vec<(String, String, Option<String>)> =
+            expected.iter().map(|(r, d, q)| (r.to_string(), d.to_string(), q.map(str::to_owned))).collect();
+        got.sort();
+        want.sort();
+        assert_eq!(got, want, "{name}: findings");
+    }
+    // The detail of GStreamer's deleteStream names what it sent.
+    let r = report_of("publish-gstreamer-h264-aac.pcap");
+    let d: Vec<&Value> =
+        r["findings"].as_array().unwrap().iter().filter(|x| x["rule"] == "command.delete-stream-id-invalid").collect();
+    assert_eq!(
+        d[0]["detail"],
+        "deleteStream carries a string \"test\" where the number of the stream to delete belongs"
+    );
+    let r = report_of("play-nms-client-nginx.pcap");
+    let d: Vec<&Value> = r["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|x| x["rule"] == "command.field-type")
+        .map(|x| &x["detail"])
+        .collect();
+    assert_eq!(
+        d,
+        [
+            "connect property fpad is a number, where RTMP 1.0 §7.2.1.1 has a boolean",
+            "play argument Reset is a number, where RTMP 1.0 §7.2.2.1 has a boolean"
+        ]
+    );
+    // node-media-server's fmsVer is nginx-rtmp's: the fingerprint comes from elsewhere.
+    let r = report_of("publish-ffmpeg-nms.pcap");
+    let result = r["messages"].as_array().unwrap().iter().find(|m| m["body"]["name"] == "_result").unwrap();
+    assert_eq!(result["body"]["command_object"]["fmsVer"], "FMS/3,0,1,123");
+}

@@ -45,6 +45,16 @@ ensure_packages() {
     command -v ip       >/dev/null || missing+=(iproute2)
     command -v ss       >/dev/null || missing+=(iproute2)
     command -v timeout  >/dev/null || missing+=(coreutils)
+    command -v node     >/dev/null || missing+=(nodejs)
+    command -v npm      >/dev/null || missing+=(npm)
+    command -v gst-launch-1.0 >/dev/null || missing+=(gstreamer1.0-tools)
+    python3 -c 'import venv, ensurepip' 2>/dev/null || missing+=(python3-venv)
+    local p
+    for p in rtmp2:gstreamer1.0-plugins-bad flv:gstreamer1.0-plugins-good \
+        x264:gstreamer1.0-plugins-ugly libav:gstreamer1.0-libav; do
+        command -v gst-inspect-1.0 >/dev/null && gst-inspect-1.0 "${p%%:*}" >/dev/null 2>&1 ||
+            missing+=("${p#*:}")
+    done
     if ((${#missing[@]})); then
         log "installing: ${missing[*]}"
         export DEBIAN_FRONTEND=noninteractive
@@ -153,6 +163,90 @@ EOF
     done
     cat "$prefix/logs/error.log" >&2 || true
     die "nginx did not start"
+}
+
+# Stop nginx (the next server takes over port 1935).
+nginx_stop() {
+    [[ -n $NGINX_PID ]] || return 0
+    kill -INT "$NGINX_PID" 2>/dev/null || true
+    wait "$NGINX_PID" 2>/dev/null || true
+    NGINX_PID=
+    wait_port_free 1935
+}
+
+# wait_port_free PORT -- until nothing listens on PORT in the namespace.
+wait_port_free() {
+    local i
+    for ((i = 0; i < 100; i++)); do
+        nsx ss -Hltn "sport = :$1" | grep -q . || return 0
+        sleep 0.1
+    done
+    die "port $1 still in use"
+}
+
+# wait_listening PORT PID NAME -- until PID listens on PORT in the namespace.
+wait_listening() {
+    local port=$1 pid=$2 name=$3 i
+    for ((i = 0; i < 100; i++)); do
+        if nsx ss -Hltn "sport = :$port" | grep -q .; then
+            log "$name listening on 127.0.0.1:$port in netns $NS (pid $pid)"
+            return 0
+        fi
+        kill -0 "$pid" 2>/dev/null || break
+        sleep 0.1
+    done
+    die "$name did not start"
+}
+
+# Install node-media-server from captures/nms (exact tree pinned by its
+# package-lock.json, `npm ci`) into $WORK/nms (once); nms_start also runs
+# its RTMP server on 127.0.0.1:1935 in the namespace (nginx must be stopped
+# first).
+NMS_PID=
+NMS_DIR=
+nms_install() {
+    local src=$1
+    [[ -n $NMS_DIR ]] && return 0
+    NMS_DIR=$WORK/nms
+    mkdir -p "$NMS_DIR"
+    cp "$src/package.json" "$src/package-lock.json" "$src/run.js" "$src/pull.js" "$NMS_DIR/"
+    (cd "$NMS_DIR" && npm ci --no-audit --no-fund --loglevel=error >&2)
+    log "node-media-server $(node -p "require('$NMS_DIR/node_modules/node-media-server/package.json').version") on node $(node --version)"
+}
+
+nms_start() {
+    nms_install "$1"
+    local dir=$NMS_DIR
+    nsx_bg node "$dir/run.js" 1935 >"$dir/stdout.log" 2>&1 &
+    NMS_PID=$!
+    BG_PIDS+=("$NMS_PID")
+    wait_listening 1935 "$NMS_PID" node-media-server
+}
+
+# Stop node-media-server (the next server takes over port 1935).
+nms_stop() {
+    [[ -n $NMS_PID ]] || return 0
+    kill -INT "$NMS_PID" 2>/dev/null || true
+    wait "$NMS_PID" 2>/dev/null || true
+    NMS_PID=
+    wait_port_free 1935
+}
+
+# Install rtmplite3 (a pure Python RTMP server) at the version given into a
+# virtual environment in $WORK and run it on 127.0.0.1:1935 in the
+# namespace (the port must be free).
+RTMPLITE_PID=
+rtmplite_start() {
+    local version=$1 venv=$WORK/rtmplite
+    python3 -m venv "$venv"
+    "$venv/bin/pip" install -q --disable-pip-version-check "rtmplite3==$version" >&2
+    log "rtmplite3 $("$venv/bin/pip" show rtmplite3 | awk '/^Version/ {print $2}') on $("$venv/bin/python" --version)"
+    mkdir -p "$venv/root"
+    nsx_bg "$venv/bin/rtmplite3" --host 127.0.0.1 --port 1935 --root "$venv/root/" \
+        >"$venv/stdout.log" 2>&1 &
+    RTMPLITE_PID=$!
+    BG_PIDS+=("$RTMPLITE_PID")
+    wait_listening 1935 "$RTMPLITE_PID" rtmplite3
 }
 
 # cap_start TOOL FILE [FILTER]  -- TOOL is tcpdump or dumpcap.

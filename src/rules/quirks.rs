@@ -19,11 +19,28 @@ pub enum Software {
     /// librtmp (rtmpdump, OBS): C1 version 0 (plain) or 10.0.45.2 (digest); flashVer
     /// `LNX …`/`WIN …`/`MAC …` (rtmpdump) or `FMLE/3.0 (compatible; FMSc/1.0)` (OBS).
     Librtmp,
-    /// nginx-rtmp: S1 version 13.14.10.13, or S1 a copy of C1 in plain mode; fmsVer
-    /// `FMS/3,0,1,123`.
+    /// nginx-rtmp: S1 version 13.14.10.13 (digest handshake); onStatus descriptions
+    /// `Start publishing` (NetStream.Publish.Start) and `Start live` (NetStream.Play.Start).
+    /// Its fmsVer `FMS/3,0,1,123` and its plain-mode S1 (a copy of C1) are shared with
+    /// node-media-server, so they identify neither.
     NginxRtmp,
+    /// node-media-server 2.x (Node.js): S1 version 1.2.3.4 (digest handshake, shared with
+    /// rtmplite) with nginx-rtmp's fmsVer `FMS/3,0,1,123`; onStatus
+    /// descriptions `Started playing stream.` (NetStream.Play.Start) and `<app>/<name> is now
+    /// published.` (NetStream.Publish.Start). Its RTMP client (NodeRtmpClient, used by its
+    /// relay): flashVer `LNX 9,0,124,2` after a plain C1 (FFmpeg, which sends that flashVer
+    /// too, sends C1 version 9.0.124.2).
+    NodeMediaServer,
     /// SRS: fmsVer `FMS/3,5,3,888`.
     Srs,
+    /// rtmplite (pure Python server, rtmplite3 on PyPI): S1 version 1.2.3.4 (digest handshake),
+    /// fmsVer `rtmplite/…` inside the connect _result's Information object.
+    Rtmplite,
+    /// GStreamer's rtmp2 elements (rtmp2sink, rtmp2src): a plain handshake and librtmp's
+    /// flashVer `LNX 10,0,32,18`, but audioCodecs 4071 when playing (librtmp: 3191) and
+    /// transaction id 0 on releaseStream, FCPublish, FCUnpublish and deleteStream, which
+    /// librtmp and FFmpeg number.
+    Gstreamer,
 }
 
 impl Software {
@@ -32,7 +49,10 @@ impl Software {
             Software::Ffmpeg => "FFmpeg",
             Software::Librtmp => "librtmp",
             Software::NginxRtmp => "nginx-rtmp",
+            Software::NodeMediaServer => "node-media-server",
             Software::Srs => "SRS",
+            Software::Rtmplite => "rtmplite",
+            Software::Gstreamer => "GStreamer rtmp2",
         }
     }
 }
@@ -63,21 +83,52 @@ const fn q(rule: &'static str, sender: Sender, note: &'static str) -> Quirk {
 }
 
 use Sender::{Any, Is};
-use Software::{Ffmpeg, Librtmp, NginxRtmp, Srs};
+use Software::{Ffmpeg, Gstreamer, Librtmp, NginxRtmp, NodeMediaServer, Rtmplite, Srs};
 
 /// The habits, most specific first: the first entry that applies names the finding.
 pub static QUIRKS: &[Quirk] = &[
     q("handshake.s1-copies-c1", Is(NginxRtmp), "nginx-rtmp: plain-mode handshake echoes C1 as S1"),
+    q("handshake.s1-copies-c1", Is(NodeMediaServer), "node-media-server: plain-mode handshake echoes C1 as S1"),
+    q(
+        "handshake.s1-copies-c1",
+        Any,
+        "plain-mode handshake echoing C1 as S1, as nginx-rtmp and node-media-server answer",
+    ),
     q("handshake.zero-field-nonzero", Is(Ffmpeg), "FFmpeg: Flash Player 9 digest handshake, C1 version 9.0.124.2"),
     q("handshake.zero-field-nonzero", Is(Librtmp), "librtmp: Flash Player 9 digest handshake, C1 version 10.0.45.2"),
     q("handshake.zero-field-nonzero", Is(NginxRtmp), "nginx-rtmp: digest handshake, S1 version 13.14.10.13"),
+    q("handshake.zero-field-nonzero", Is(NodeMediaServer), "node-media-server: digest handshake, S1 version 1.2.3.4"),
+    q("handshake.zero-field-nonzero", Is(Rtmplite), "rtmplite: digest handshake, S1 version 1.2.3.4"),
     q("handshake.zero-field-nonzero", Is(Srs), "SRS: digest handshake"),
+    q(
+        "command.onstatus-header",
+        Is(Rtmplite),
+        "rtmplite: onStatus repeats the transaction id of the command it answers",
+    ),
     q("handshake.zero-field-nonzero", Any, "digest handshake: the de-facto Flash Player 9 form"),
     q("user-control.unknown-stream", Is(Librtmp), "librtmp: SetBufferLength sent before the stream exists"),
     q("command.netstream-transaction-id", Is(Ffmpeg), "FFmpeg: numbers play/publish like calls"),
     q("command.netstream-transaction-id", Is(Librtmp), "librtmp: numbers play/publish like calls"),
     q("control.ack-overdue", Is(Librtmp), "librtmp: acknowledges every peer bandwidth/10 bytes, not every window"),
     q("control.ack-overdue", Is(Ffmpeg), "FFmpeg: acknowledges every window/2 bytes of its own count"),
+    Quirk {
+        rule: "command.field-type",
+        sender: Is(NodeMediaServer),
+        detail_contains: &["fpad", "Reset"],
+        note: "node-media-server: its RTMP client sends fpad and play's Reset as numbers",
+    },
+    Quirk {
+        rule: "command.field-type",
+        sender: Is(Rtmplite),
+        detail_contains: &["Properties"],
+        note: "rtmplite: connect _result with null Properties, fmsVer inside the Information object",
+    },
+    Quirk {
+        rule: "command.delete-stream-id-invalid",
+        sender: Is(Gstreamer),
+        detail_contains: &["string"],
+        note: "GStreamer rtmp2: deleteStream names the stream by its name instead of its id",
+    },
     Quirk {
         rule: "command.call-unanswered",
         sender: Is(Ffmpeg),
@@ -107,6 +158,10 @@ pub struct Fingerprint {
     pub server: Option<Software>,
     /// C1 version bytes, once seen.
     c1_version: Option<String>,
+    /// The connect's flashVer was librtmp's Linux default, which GStreamer's rtmp2 copies.
+    lnx_default_flash_ver: bool,
+    /// S1 carried version 1.2.3.4, which node-media-server and rtmplite both send.
+    s1_version_1234: bool,
 }
 
 /// Client C1 versions that identify the software.
@@ -136,9 +191,14 @@ impl Fingerprint {
                 self.client.get_or_insert(s);
             }
         }
-        let s1_nginx = h.s1.as_ref().is_some_and(|s1| s1.version == "13.14.10.13");
-        if s1_nginx || h.quirks.contains(&"s1-copies-c1") {
-            self.server.get_or_insert(NginxRtmp);
+        // A plain-mode S1 that copies C1 is how both nginx-rtmp and node-media-server answer,
+        // so it names neither; their digest-mode S1 versions differ.
+        match h.s1.as_ref().map(|s1| s1.version.as_str()) {
+            Some("13.14.10.13") => {
+                self.server.get_or_insert(NginxRtmp);
+            }
+            Some("1.2.3.4") => self.s1_version_1234 = true,
+            _ => {}
         }
         *self != before
     }
@@ -147,7 +207,10 @@ impl Fingerprint {
     pub fn on_flash_ver(&mut self, flash_ver: &str) -> bool {
         let before = self.client;
         let c1 = self.c1_version.as_deref();
-        if flash_ver.contains("Lavf") {
+        self.lnx_default_flash_ver = flash_ver == "LNX 10,0,32,18";
+        if flash_ver == "LNX 9,0,124,2" && c1 == Some("0.0.0.0") {
+            self.client = Some(NodeMediaServer);
+        } else if flash_ver.contains("Lavf") {
             self.client = Some(Ffmpeg);
         } else if flash_ver == "FMLE/3.0 (compatible; FMSc/1.0)" {
             self.client.get_or_insert(Librtmp);
@@ -160,13 +223,62 @@ impl Fingerprint {
         self.client != before
     }
 
-    /// Learns from the server's connect `_result` `fmsVer`. Returns whether anything changed.
+    /// Whether a client so far taken for librtmp may be GStreamer's rtmp2, which sends the same
+    /// flashVer after the same plain handshake.
+    fn may_be_gstreamer(&self) -> bool {
+        self.lnx_default_flash_ver
+            && matches!(self.client, None | Some(Librtmp))
+            && matches!(self.c1_version.as_deref(), None | Some("0.0.0.0"))
+    }
+
+    /// Learns from the connect's `audioCodecs`. Returns whether anything changed.
+    pub fn on_audio_codecs(&mut self, audio_codecs: f64) -> bool {
+        if self.may_be_gstreamer() && audio_codecs == 4071.0 {
+            self.client = Some(Gstreamer);
+            return true;
+        }
+        false
+    }
+
+    /// Learns from a call the client makes. librtmp and FFmpeg number every call; GStreamer's
+    /// rtmp2 sends these four with transaction id 0. Returns whether anything changed.
+    pub fn on_client_call(&mut self, name: &str, transaction_id: f64) -> bool {
+        let zero_id_call = matches!(name, "releaseStream" | "FCPublish" | "FCUnpublish" | "deleteStream");
+        if zero_id_call && transaction_id == 0.0 && self.may_be_gstreamer() && self.client != Some(Gstreamer) {
+            self.client = Some(Gstreamer);
+            return true;
+        }
+        false
+    }
+
+    /// Learns from the server's connect `_result` `fmsVer` (in its Properties, or in its
+    /// Information object where rtmplite puts it). Returns whether anything changed.
+    /// `FMS/3,0,1,123` is sent by nginx-rtmp and node-media-server alike: it names
+    /// node-media-server only after an S1 version 1.2.3.4, which nginx-rtmp never sends.
     pub fn on_fms_ver(&mut self, fms_ver: &str) -> bool {
         let before = self.server;
-        match fms_ver {
-            "FMS/3,0,1,123" => self.server = Some(NginxRtmp),
-            "FMS/3,5,3,888" => self.server = Some(Srs),
-            _ => {}
+        if fms_ver == "FMS/3,5,3,888" {
+            self.server = Some(Srs);
+        } else if fms_ver.starts_with("rtmplite/") {
+            self.server = Some(Rtmplite);
+        } else if fms_ver == "FMS/3,0,1,123" && self.s1_version_1234 {
+            self.server.get_or_insert(NodeMediaServer);
+        }
+        self.server != before
+    }
+
+    /// Learns from the `code` and `description` of a server's onStatus. Returns whether
+    /// anything changed. The handshake, when it identified the server, wins.
+    pub fn on_status(&mut self, code: &str, description: &str) -> bool {
+        let before = self.server;
+        let by_status = match (code, description) {
+            ("NetStream.Publish.Start", "Start publishing") | ("NetStream.Play.Start", "Start live") => Some(NginxRtmp),
+            ("NetStream.Play.Start", "Started playing stream.") => Some(NodeMediaServer),
+            ("NetStream.Publish.Start", d) if d.ends_with(" is now published.") => Some(NodeMediaServer),
+            _ => None,
+        };
+        if let Some(s) = by_status {
+            self.server.get_or_insert(s);
         }
         self.server != before
     }
@@ -215,26 +327,133 @@ mod tests {
         let mut f = Fingerprint { c1_version: Some("0.0.0.0".into()), ..Default::default() };
         f.on_flash_ver("LNX 10,0,32,18");
         assert_eq!(f.client, Some(Librtmp));
-        let mut f = Fingerprint { c1_version: Some("9.0.124.2".into()), client: Some(Ffmpeg), server: None };
+        let mut f = Fingerprint {
+            c1_version: Some("9.0.124.2".into()),
+            client: Some(Ffmpeg),
+            server: None,
+            ..Default::default()
+        };
         assert!(!f.on_flash_ver("LNX 9,0,124,2"));
         assert_eq!(f.client, Some(Ffmpeg));
-        assert!(f.on_fms_ver("FMS/3,0,1,123"));
+        // nginx-rtmp's fmsVer is node-media-server's too.
+        assert!(!f.on_fms_ver("FMS/3,0,1,123"));
+        assert_eq!(f.server, None);
+        assert!(f.on_status("NetStream.Publish.Start", "Start publishing"));
         assert_eq!(f.server, Some(NginxRtmp));
         let mut g = Fingerprint::default();
         g.on_fms_ver("FMS/3,5,3,888");
         assert_eq!(g.server, Some(Srs));
+        let mut n = Fingerprint::default();
+        assert!(n.on_status("NetStream.Publish.Start", "live/test is now published."));
+        assert_eq!(n.server, Some(NodeMediaServer));
+        let mut n = Fingerprint::default();
+        assert!(n.on_status("NetStream.Play.Start", "Started playing stream."));
+        assert_eq!(n.server, Some(NodeMediaServer));
+        assert!(!n.on_status("NetStream.Play.Start", "Start live"), "the first identification stays");
+        assert!(!Fingerprint::default().on_status("NetStream.Play.Reset", "Playing and resetting stream."));
+    }
+
+    /// S1 version 1.2.3.4 is node-media-server's and rtmplite's: the fmsVer tells them apart.
+    #[test]
+    fn s1_version_1234_needs_the_fms_ver() {
+        let mut n = Fingerprint { s1_version_1234: true, ..Default::default() };
+        assert!(n.on_fms_ver("FMS/3,0,1,123"));
+        assert_eq!(n.server, Some(NodeMediaServer));
+        let mut r = Fingerprint { s1_version_1234: true, ..Default::default() };
+        assert!(r.on_fms_ver("rtmplite/8,2"));
+        assert_eq!(r.server, Some(Rtmplite));
+        let s2c = Direction::ServerToClient;
+        assert!(r.attribute("handshake.zero-field-nonzero", s2c, "", false).unwrap().starts_with("rtmplite"));
+        assert!(r.attribute("command.onstatus-header", s2c, "onStatus has transaction id 5", false).is_some());
+        let mut plain = Fingerprint::default();
+        assert!(!plain.on_fms_ver("FMS/3,0,1,123"), "without S1 1.2.3.4 it may be nginx-rtmp");
+    }
+
+    #[test]
+    fn node_media_servers_client_is_told_from_ffmpeg_and_librtmp() {
+        let mut f = Fingerprint { c1_version: Some("0.0.0.0".into()), ..Default::default() };
+        assert!(f.on_flash_ver("LNX 9,0,124,2"));
+        assert_eq!(f.client, Some(NodeMediaServer));
+        let c2s = Direction::ClientToServer;
+        let note = f.attribute("command.field-type", c2s, "connect property fpad is a number", false);
+        assert!(note.unwrap().starts_with("node-media-server"));
+        assert_eq!(f.attribute("command.field-type", c2s, "connect property pageUrl is a number", true), None);
+        // FFmpeg's player sends the same flashVer after its own C1 version.
+        let mut g = Fingerprint { c1_version: Some("9.0.124.2".into()), client: Some(Ffmpeg), ..Default::default() };
+        g.on_flash_ver("LNX 9,0,124,2");
+        assert_eq!(g.client, Some(Ffmpeg));
+    }
+
+    #[test]
+    fn gstreamer_is_told_from_librtmp() {
+        let plain = || Fingerprint { c1_version: Some("0.0.0.0".into()), ..Default::default() };
+        // rtmpdump: same flashVer, librtmp's audioCodecs, numbered calls.
+        let mut f = plain();
+        f.on_flash_ver("LNX 10,0,32,18");
+        assert_eq!(f.client, Some(Librtmp));
+        assert!(!f.on_audio_codecs(3191.0));
+        assert!(!f.on_client_call("FCSubscribe", 3.0));
+        assert!(!f.on_client_call("deleteStream", 5.0));
+        assert_eq!(f.client, Some(Librtmp));
+        // rtmp2src playing: audioCodecs 4071.
+        let mut g = plain();
+        g.on_flash_ver("LNX 10,0,32,18");
+        assert!(g.on_audio_codecs(4071.0));
+        assert_eq!(g.client, Some(Gstreamer));
+        // rtmp2sink publishing: releaseStream with transaction id 0.
+        let mut g = plain();
+        g.on_flash_ver("LNX 10,0,32,18");
+        assert!(g.on_client_call("releaseStream", 0.0));
+        assert_eq!(g.client, Some(Gstreamer));
+        assert!(!g.on_client_call("FCPublish", 0.0), "already known");
+        // Another flashVer, or a digest C1, is not GStreamer's.
+        let mut h = plain();
+        h.on_flash_ver("LNX 11,1,102,55");
+        assert!(!h.on_client_call("releaseStream", 0.0));
+        let mut d = Fingerprint { c1_version: Some("10.0.45.2".into()), ..Default::default() };
+        d.on_flash_ver("LNX 10,0,32,18");
+        assert!(!d.on_audio_codecs(4071.0));
+        assert_eq!(d.client, Some(Librtmp));
+        let gst = Fingerprint { client: Some(Gstreamer), ..Default::default() };
+        let c2s = Direction::ClientToServer;
+        let detail = "deleteStream carries a string \"test\" where the number of the stream to delete belongs";
+        assert!(gst
+            .attribute("command.delete-stream-id-invalid", c2s, detail, false)
+            .unwrap()
+            .starts_with("GStreamer"));
+        assert_eq!(
+            gst.attribute(
+                "command.delete-stream-id-invalid",
+                c2s,
+                "deleteStream names stream 7, which no createStream returned",
+                true
+            ),
+            None
+        );
     }
 
     #[test]
     fn attribution() {
-        let f = Fingerprint { client: Some(Ffmpeg), server: Some(NginxRtmp), c1_version: None };
+        let f = Fingerprint { client: Some(Ffmpeg), server: Some(NginxRtmp), ..Default::default() };
         let s2c = Direction::ServerToClient;
         let c2s = Direction::ClientToServer;
         assert_eq!(
             f.attribute("handshake.s1-copies-c1", s2c, "", false),
             Some("nginx-rtmp: plain-mode handshake echoes C1 as S1")
         );
-        assert_eq!(f.attribute("handshake.s1-copies-c1", c2s, "", true), None);
+        assert_eq!(f.attribute("handshake.s1-copies-c1", c2s, "", false), None, "the client is not the echoing server");
+        let nms = Fingerprint { client: Some(Librtmp), server: Some(NodeMediaServer), ..Default::default() };
+        assert_eq!(
+            nms.attribute("handshake.s1-copies-c1", s2c, "", false),
+            Some("node-media-server: plain-mode handshake echoes C1 as S1")
+        );
+        assert!(nms.attribute("handshake.zero-field-nonzero", s2c, "", false).unwrap().contains("1.2.3.4"));
+        let unknown_server = Fingerprint { client: Some(Librtmp), server: None, ..Default::default() };
+        assert_eq!(unknown_server.attribute("handshake.s1-copies-c1", s2c, "", false), None);
+        assert!(unknown_server
+            .attribute("handshake.s1-copies-c1", s2c, "", true)
+            .unwrap()
+            .contains("node-media-server"));
         assert!(f.attribute("handshake.zero-field-nonzero", c2s, "", false).unwrap().starts_with("FFmpeg"));
         let unknown = Fingerprint::default();
         assert_eq!(unknown.attribute("handshake.zero-field-nonzero", c2s, "", false), None);

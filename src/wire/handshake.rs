@@ -358,7 +358,7 @@ pub fn check_response(
     }
 }
 
-/// nginx-rtmp's plain-form habit: it answers with the client's own C1 as S1 (and S2).
+/// The plain-form habit of nginx-rtmp and node-media-server: they answer with the client's own C1 as S1 (and S2).
 pub fn s1_copies_c1(c1: &[u8; HANDSHAKE_SIZE], s1: &[u8; HANDSHAKE_SIZE]) -> bool {
     c1 == s1
 }
@@ -456,7 +456,7 @@ pub struct HandshakeSummary {
     pub s1: Option<Hello>,
     pub s2: Option<ResponseCheck>,
     pub c2: Option<ResponseCheck>,
-    /// Known implementation habits recognised, e.g. `"s1-copies-c1"` (nginx-rtmp).
+    /// Known implementation habits recognised, e.g. `"s1-copies-c1"` (nginx-rtmp, node-media-server).
     pub quirks: Vec<&'static str>,
 }
 
@@ -519,7 +519,7 @@ pub fn check_handshake(
     let s1_info = s1.map(|p| parse_hello(p, Role::Server));
 
     if let (Some(c1), Some(s1)) = (c1, s1) {
-        // nginx-rtmp quirk: S1 is the client's C1 byte for byte. RTMP 1.0 §5.2.3 has each side
+        // nginx-rtmp and node-media-server habit: S1 is the client's C1 byte for byte. RTMP 1.0 §5.2.3 has each side
         // generate its own random bytes so that the two hellos can be told apart.
         if s1_copies_c1(c1, s1) {
             sum.quirks.push("s1-copies-c1");
@@ -529,8 +529,8 @@ pub fn check_handshake(
                     Issue::new(
                         OFF_HELLO,
                         "handshake.s1-copies-c1",
-                        "S1 is a byte-for-byte copy of C1 (nginx-rtmp plain handshake); the \
-                         server's hello carries no random bytes of its own",
+                        "S1 is a byte-for-byte copy of C1 (the plain handshake of nginx-rtmp and \
+                         node-media-server); the server's hello carries no random bytes of its own",
                     ),
                 ));
             }

@@ -100,6 +100,65 @@ struct Connect {
     offered_encoding: f64,
 }
 
+/// An AMF type a command field must have.
+#[derive(Debug, Clone, Copy)]
+enum FieldType {
+    Number,
+    Boolean,
+    /// A string; null and undefined are accepted as "not set" (Flash Player sends pageUrl and
+    /// swfUrl as undefined when it has none).
+    OptionalString,
+    String,
+}
+
+impl FieldType {
+    fn admits(self, v: &AmfValue) -> bool {
+        use crate::wire::amf::Amf3Value;
+        let amf3 = |f: fn(&Amf3Value) -> bool| matches!(v, AmfValue::Amf3(x) if f(x));
+        match self {
+            FieldType::Number => v.as_number().is_some(),
+            FieldType::Boolean => matches!(v, AmfValue::Boolean(_)) || amf3(|x| matches!(x, Amf3Value::Boolean(_))),
+            FieldType::String => v.as_str().is_some(),
+            FieldType::OptionalString => {
+                v.as_str().is_some()
+                    || matches!(v, AmfValue::Null | AmfValue::Undefined)
+                    || amf3(|x| matches!(x, Amf3Value::Null | Amf3Value::Undefined))
+            }
+        }
+    }
+
+    fn name(self) -> &'static str {
+        match self {
+            FieldType::Number => "number",
+            FieldType::Boolean => "boolean",
+            FieldType::String | FieldType::OptionalString => "string",
+        }
+    }
+}
+
+/// RTMP 1.0 §7.2.1.1: connect properties and their types (app and tcUrl are checked with
+/// `command.connect-missing-field`).
+const CONNECT_PROPERTY_TYPES: [(&str, FieldType); 8] = [
+    ("flashVer", FieldType::OptionalString),
+    ("swfUrl", FieldType::OptionalString),
+    ("pageUrl", FieldType::OptionalString),
+    ("fpad", FieldType::Boolean),
+    ("audioCodecs", FieldType::Number),
+    ("videoCodecs", FieldType::Number),
+    ("videoFunction", FieldType::Number),
+    ("objectEncoding", FieldType::Number),
+];
+/// RTMP 1.0 §7.2.2.1: play's arguments after the null command object.
+const PLAY_ARGUMENT_TYPES: [(&str, FieldType); 4] = [
+    ("Stream Name", FieldType::String),
+    ("Start", FieldType::Number),
+    ("Duration", FieldType::Number),
+    ("Reset", FieldType::Boolean),
+];
+/// RTMP 1.0 §7.2.2.6: publish's arguments after the null command object.
+const PUBLISH_ARGUMENT_TYPES: [(&str, FieldType); 2] =
+    [("Publishing Name", FieldType::String), ("Publishing Type", FieldType::String)];
+
 #[derive(Debug, Default)]
 pub(crate) struct CommandChecks {
     /// Seen from the handshake on, with nothing lost since.
@@ -172,9 +231,7 @@ impl CommandChecks {
                 self.on_netstream_command(m, c, name, out);
             }
             if name == "deleteStream" {
-                if let Some(id) = c.arguments.first().and_then(AmfValue::as_number) {
-                    self.live_streams.retain(|s| f64::from(*s) != id);
-                }
+                self.on_delete_stream(m, c, out);
             }
             if let Some(txn) = c.transaction_id {
                 if txn != 0.0 && !txn.is_nan() {
@@ -228,6 +285,22 @@ impl CommandChecks {
             };
             if let Some(d) = problem {
                 out.push(issue(m, "command.connect-missing-field", d));
+            }
+        }
+        // RTMP 1.0 §7.2.1.1: the property table gives each connect property its type.
+        for (key, want) in CONNECT_PROPERTY_TYPES {
+            if let Some(v) = obj.and_then(|o| o.get(key)) {
+                if !want.admits(v) {
+                    out.push(issue(
+                        m,
+                        "command.field-type",
+                        format!(
+                            "connect property {key} is a {}, where RTMP 1.0 §7.2.1.1 has a {}",
+                            v.type_name(),
+                            want.name()
+                        ),
+                    ));
+                }
             }
         }
         // RTMP 1.0 §7.2.1: NetConnection commands ride message stream 0.
@@ -326,6 +399,19 @@ impl CommandChecks {
         let info = c.arguments.first();
         let code = info.and_then(|i| i.get("code")).and_then(AmfValue::as_str);
         let level = info.and_then(|i| i.get("level")).and_then(AmfValue::as_str);
+        // RTMP 1.0 §7.2.1.1: the _result carries the connection's Properties (fmsVer,
+        // capabilities) as an object before the Information object.
+        if let Some(p) = &c.command_object {
+            // AMF3 values and references are objects of their own kind; not judged here.
+            let other_kind = matches!(p, AmfValue::Amf3(_) | AmfValue::Amf3Raw(_) | AmfValue::Reference(_));
+            if p.entries().is_none() && !other_kind {
+                out.push(issue(
+                    m,
+                    "command.field-type",
+                    format!("connect _result Properties is a {}, where RTMP 1.0 §7.2.1.1 has an object", p.type_name()),
+                ));
+            }
+        }
         // RTMP 1.0 §7.2.1.1: a successful connect answers with code NetConnection.Connect.Success.
         if code != Some("NetConnection.Connect.Success") || level != Some("status") {
             out.push(issue(
@@ -393,7 +479,60 @@ impl CommandChecks {
         }
     }
 
+    /// RTMP 1.0 §7.2.2.3: deleteStream names the stream to destroy by its number, the id that
+    /// createStream returned.
+    fn on_delete_stream(&mut self, m: &Message, c: &Command, out: &mut Vec<CheckIssue>) {
+        let problem = match c.arguments.first() {
+            None => Some("deleteStream carries no stream id".to_string()),
+            Some(AmfValue::Number(id)) => {
+                let id = *id;
+                let known = self.live_streams.iter().any(|s| f64::from(*s) == id);
+                self.live_streams.retain(|s| f64::from(*s) != id);
+                if !self.complete || known {
+                    None
+                } else if self.created_streams.iter().any(|s| f64::from(*s) == id) {
+                    Some(format!("deleteStream names stream {}, which was already deleted", fmt_num(id)))
+                } else {
+                    Some(format!("deleteStream names stream {}, which no createStream returned", fmt_num(id)))
+                }
+            }
+            Some(v) => {
+                let shown = match v.as_str() {
+                    Some(t) => format!(" {:?}", t.chars().take(64).collect::<String>()),
+                    None => String::new(),
+                };
+                Some(format!(
+                    "deleteStream carries a {}{shown} where the number of the stream to delete belongs",
+                    v.type_name()
+                ))
+            }
+        };
+        if let Some(d) = problem {
+            out.push(issue(m, "command.delete-stream-id-invalid", d));
+        }
+    }
+
     fn on_netstream_command(&mut self, m: &Message, c: &Command, name: &str, out: &mut Vec<CheckIssue>) {
+        // RTMP 1.0 §7.2.2.1 (play), §7.2.2.6 (publish): the type of each argument.
+        let table: &[(&str, FieldType)] = match name {
+            "play" => &PLAY_ARGUMENT_TYPES,
+            "publish" => &PUBLISH_ARGUMENT_TYPES,
+            _ => &[],
+        };
+        for ((what, want), v) in table.iter().zip(&c.arguments) {
+            if !want.admits(v) {
+                let section = if name == "play" { "7.2.2.1" } else { "7.2.2.6" };
+                out.push(issue(
+                    m,
+                    "command.field-type",
+                    format!(
+                        "{name} argument {what} is a {}, where RTMP 1.0 §{section} has a {}",
+                        v.type_name(),
+                        want.name()
+                    ),
+                ));
+            }
+        }
         // RTMP 1.0 §7.2.2: NetStream commands go on a stream createStream returned.
         if self.complete.is_complete() && !self.live_streams.contains(&m.stream_id) {
             let why = if m.stream_id == 0 {

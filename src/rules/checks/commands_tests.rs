@@ -443,3 +443,135 @@ fn unknown_command_names_are_not_errors() {
         "{issues:#?}"
     );
 }
+
+/// RTMP 1.0 §7.2.2.3: deleteStream carries the number of a stream createStream returned.
+/// GStreamer 1.22's rtmp2sink sends the stream's name instead (captures/publish-gstreamer-h264-aac.pcap).
+#[test]
+fn delete_stream_id_invalid() {
+    let delete = |sc: &mut Script, id: AmfValue| {
+        let at = sc.offset(C);
+        sc.command(C, CSID_COMMAND, 0, &[s("deleteStream"), n(0.0), AmfValue::Null, id]);
+        at
+    };
+    let detail_of = |sc: &Script| {
+        evaluate(sc)
+            .into_iter()
+            .filter(|i| i.issue.rule == "command.delete-stream-id-invalid")
+            .map(|i| i.issue.detail)
+            .collect::<Vec<_>>()
+    };
+    let mut by_name = with_stream();
+    let at = delete(&mut by_name, s("test"));
+    assert_has(&by_name, C, "command.delete-stream-id-invalid", at);
+    assert_eq!(
+        detail_of(&by_name),
+        ["deleteStream carries a string \"test\" where the number of the stream to delete belongs"]
+    );
+    let mut unknown = with_stream();
+    let at = delete(&mut unknown, n(7.0));
+    assert_has(&unknown, C, "command.delete-stream-id-invalid", at);
+    assert_eq!(detail_of(&unknown), ["deleteStream names stream 7, which no createStream returned"]);
+    let mut twice = with_stream();
+    delete(&mut twice, n(1.0));
+    let at = delete(&mut twice, n(1.0));
+    assert_has(&twice, C, "command.delete-stream-id-invalid", at);
+    assert_eq!(detail_of(&twice), ["deleteStream names stream 1, which was already deleted"]);
+    let mut missing = with_stream();
+    let at = sc_offset_then(&mut missing, &[s("deleteStream"), n(0.0), AmfValue::Null]);
+    assert_has(&missing, C, "command.delete-stream-id-invalid", at);
+
+    let mut good = with_stream();
+    delete(&mut good, n(1.0));
+    assert_lacks(&good, "command.delete-stream-id-invalid");
+}
+
+fn sc_offset_then(sc: &mut Script, values: &[AmfValue]) -> u64 {
+    let at = sc.offset(C);
+    sc.command(C, CSID_COMMAND, 0, values);
+    at
+}
+
+/// RTMP 1.0 §7.2.1.1, §7.2.2.1, §7.2.2.6: connect properties and play/publish arguments have
+/// the types of the specification's tables. node-media-server's RTMP client sends fpad and
+/// play's Reset as numbers (captures/play-nms-client-nginx.pcap).
+#[test]
+fn field_type() {
+    let details = |sc: &Script| {
+        evaluate(sc)
+            .into_iter()
+            .filter(|i| i.issue.rule == "command.field-type")
+            .map(|i| i.issue.detail)
+            .collect::<Vec<_>>()
+    };
+    let mut bad = Script::with_handshake();
+    let object = obj(&[
+        ("app", s("live")),
+        ("tcUrl", s("rtmp://127.0.0.1/live")),
+        ("fpad", n(0.0)),
+        ("audioCodecs", s("3191")),
+        ("pageUrl", n(1.0)),
+    ]);
+    let at = connect_with(&mut bad, 0, 1.0, object);
+    assert_has(&bad, C, "command.field-type", at);
+    assert_eq!(
+        details(&bad),
+        [
+            "connect property pageUrl is a number, where RTMP 1.0 §7.2.1.1 has a string",
+            "connect property fpad is a number, where RTMP 1.0 §7.2.1.1 has a boolean",
+            "connect property audioCodecs is a string, where RTMP 1.0 §7.2.1.1 has a number",
+        ]
+    );
+    let mut play = with_stream();
+    let at = play.offset(C);
+    play.command(C, CSID_STREAM_COMMAND, 1, &[s("play"), n(0.0), AmfValue::Null, s("test"), n(-2.0), n(-1.0), n(1.0)]);
+    assert_has(&play, C, "command.field-type", at);
+    assert_eq!(details(&play), ["play argument Reset is a number, where RTMP 1.0 §7.2.2.1 has a boolean"]);
+    let mut publish = with_stream();
+    let at = publish.offset(C);
+    publish.command(C, CSID_STREAM_COMMAND, 1, &[s("publish"), n(0.0), AmfValue::Null, s("test"), n(0.0)]);
+    assert_has(&publish, C, "command.field-type", at);
+
+    // The same with the specified types; pageUrl and swfUrl may be undefined or null.
+    let mut good = Script::with_handshake();
+    let object = obj(&[
+        ("app", s("live")),
+        ("tcUrl", s("rtmp://127.0.0.1/live")),
+        ("fpad", AmfValue::Boolean(false)),
+        ("audioCodecs", n(3191.0)),
+        ("pageUrl", AmfValue::Undefined),
+        ("swfUrl", AmfValue::Null),
+        ("objectEncoding", n(0.0)),
+    ]);
+    connect_with(&mut good, 0, 1.0, object);
+    good.connect_result();
+    good.command(C, CSID_COMMAND, 0, &[s("createStream"), n(2.0), AmfValue::Null]);
+    good.command(S, CSID_COMMAND, 0, &[s("_result"), n(2.0), AmfValue::Null, n(1.0)]);
+    good.command(
+        C,
+        CSID_STREAM_COMMAND,
+        1,
+        &[s("play"), n(0.0), AmfValue::Null, s("test"), n(-2.0), n(-1.0), AmfValue::Boolean(true)],
+    );
+    publish_ok(&mut good);
+    assert_lacks(&good, "command.field-type");
+}
+
+fn publish_ok(sc: &mut Script) {
+    sc.command(C, CSID_STREAM_COMMAND, 1, &[s("publish"), n(0.0), AmfValue::Null, s("test"), s("live")]);
+}
+
+/// RTMP 1.0 §7.2.1.1: the connect _result carries an object of Properties; rtmplite sends null
+/// there and puts fmsVer into the Information object.
+#[test]
+fn field_type_of_connect_result_properties() {
+    let info = obj(&[("level", s("status")), ("code", s("NetConnection.Connect.Success")), ("description", s("d"))]);
+    let mut bad = Script::with_handshake();
+    bad.connect("live");
+    let at = bad.offset(S);
+    bad.command(S, CSID_COMMAND, 0, &[s("_result"), n(1.0), AmfValue::Null, info.clone()]);
+    assert_has(&bad, S, "command.field-type", at);
+    let mut good = Script::with_handshake();
+    good.connect("live");
+    good.command(S, CSID_COMMAND, 0, &[s("_result"), n(1.0), obj(&[("fmsVer", s("FMS/3,0,1,123"))]), info]);
+    assert_lacks(&good, "command.field-type");
+}

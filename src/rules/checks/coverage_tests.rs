@@ -330,6 +330,12 @@ fn shared_object_cases() -> Vec<Case> {
             },
         ),
         case(
+            "a type-16 body whose first byte is 3, Red5's AMF3 selector, instead of 0",
+            so::FORMAT_SELECTOR,
+            at_body(amf3_so, &[&[3][..], &so_body(&[(1, vec![])])].concat()),
+            clean_message(amf3_so, &[&[0][..], &so_body(&[(1, vec![])])].concat()),
+        ),
+        case(
             "an AMF3 shared object message",
             so::AMF3_LAYOUT,
             at_body(amf3_so, &[&[0][..], &so_body(&[(1, vec![])])].concat()),

@@ -11,6 +11,12 @@
 //! walk to the end of the body is used, the selector layout when both do, and the choice is
 //! reported.
 //!
+//! A leading byte 3 is a format selector too: Red5's decoder takes 0 or 3 there and reads the
+//! rest of the body through its AMF3 reader after a 3 (Red5's own encoder always writes 0, and
+//! puts bare AMF3 values behind it on AMF3 connections). Enhanced RTMP v2 has types 15, 16 and
+//! 17 start with a selector 0, so a 3 is reported (`shared-object.format-selector`), and the
+//! event values behind it are read as the AMF3 it announces, bare AMF3 first.
+//!
 //! Values in type-16 events (Change, RequestChange, SendMessage) are read as types 17 and 15
 //! carry theirs (RTMP errata §7.2, which Enhanced RTMP v2 extends to type 16): AMF0 by
 //! default, one value switched to AMF3 by each AVM+ marker 0x11, with fresh AMF3 tables per
@@ -35,6 +41,18 @@ pub const EVENT_DATA_INVALID: &str = "shared-object.event-data-invalid";
 pub const WRONG_DIRECTION: &str = "shared-object.wrong-direction";
 pub const AMF3_LAYOUT: &str = "shared-object.amf3-layout";
 pub const RAW_AMF3_VALUE: &str = "shared-object.raw-amf3-value";
+pub const FORMAT_SELECTOR: &str = "shared-object.format-selector";
+
+/// How the values of Change, RequestChange and SendMessage events are read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum ValueEncoding {
+    /// Type 19: AMF0, single values switched to AMF3 by 0x11.
+    Amf0,
+    /// Type 16: as type 19, with bare AMF3 as a reported fallback.
+    Amf3Switched,
+    /// Type 16 after a selector 3: bare AMF3 as announced, the AMF0 reading as the fallback.
+    Amf3Announced,
+}
 
 /// The name of a shared object event type (RTMP 1.0 §7.1.3).
 pub fn event_name(t: u8) -> Option<&'static str> {
@@ -170,8 +188,22 @@ pub fn decode_shared_object(
         complete: false,
     };
     let mut skip = 0;
-    // RTMP 1.0 §7.1.3 (AMF3 framing unspecified): pick the layout whose events fit the body.
-    if amf3 {
+    let mut values = if amf3 { ValueEncoding::Amf3Switched } else { ValueEncoding::Amf0 };
+    // E-RTMP v2 (types 15/16/17): the body starts with a format-selector byte 0. Red5 also
+    // takes a 3 there, meaning "AMF3 follows"; a leading 3 cannot start a name of a body
+    // without selector unless that name is 768 bytes or longer.
+    if amf3 && p.first() == Some(&3) && walks_cleanly(p, 1) {
+        skip = 1;
+        so.format_selector = Some(3);
+        values = ValueEncoding::Amf3Announced;
+        issues.push(Issue::new(
+            base,
+            FORMAT_SELECTOR,
+            "type-16 body starts with format selector 3 (Red5 reads it as \"AMF3 follows\", but writes 0) \
+             where Enhanced RTMP v2 has a 0; read with the selector, event values as AMF3",
+        ));
+    } else if amf3 {
+        // RTMP 1.0 §7.1.3 (AMF3 framing unspecified): pick the layout whose events fit the body.
         let with = p.first() == Some(&0) && walks_cleanly(p, 1);
         let without = walks_cleanly(p, 0);
         let detail = match (with, without) {
@@ -280,7 +312,7 @@ pub fn decode_shared_object(
                 break;
             }
         };
-        let data = event_data(event_type, data, amf3, limits, &mut issues);
+        let data = event_data(event_type, data, values, limits, &mut issues);
         if so.events.len() < MAX_EVENTS {
             so.events.push(Event { offset: at, event_type, length, data });
         }
@@ -301,7 +333,13 @@ fn invalid(at: u64, event_type: u8, what: &str) -> Issue {
 }
 
 /// RTMP 1.0 §7.1.3: the data layout of each event type.
-fn event_data(t: u8, mut r: Reader<'_>, amf3: bool, limits: &AmfLimits, issues: &mut Vec<Issue>) -> EventData {
+fn event_data(
+    t: u8,
+    mut r: Reader<'_>,
+    values: ValueEncoding,
+    limits: &AmfLimits,
+    issues: &mut Vec<Issue>,
+) -> EventData {
     let start = r.offset();
     match t {
         1 | 2 | 8 | 11 => {
@@ -343,7 +381,15 @@ fn event_data(t: u8, mut r: Reader<'_>, amf3: bool, limits: &AmfLimits, issues: 
                 }
             }
         }
-        3 | 4 | 6 if amf3 => {
+        3 | 4 | 6 if values == ValueEncoding::Amf3Announced => {
+            // The selector announced AMF3: bare AMF3 values are what it promised.
+            if let Some((data, amf3_issues)) = bare_amf3_values(t, r.clone(), limits) {
+                issues.extend(amf3_issues);
+                return data;
+            }
+            amf0_values(t, r, limits, issues)
+        }
+        3 | 4 | 6 if values == ValueEncoding::Amf3Switched => {
             let mut amf0_issues = Vec::new();
             let amf0_reading = amf0_values(t, r.clone(), limits, &mut amf0_issues);
             if !amf0_issues.is_empty() {
@@ -579,6 +625,59 @@ mod tests {
                 ("count".into(), AmfValue::Amf3(Box::new(Amf3Value::Integer(-1)))),
             ])
         );
+    }
+
+    /// Red5's decoder takes a leading 3 as "AMF3 follows" (its encoder writes 0): the body is
+    /// read with that selector, its values as bare AMF3, and the selector is reported once.
+    #[test]
+    fn a_leading_3_is_read_as_red5s_amf3_selector_and_reported() {
+        let mut change = name("topic");
+        change.extend([0x06, 0x05, b'h', b'i']);
+        change.extend(name("n"));
+        change.extend([0x04, 0x82, 0x2c]);
+        let mut send = Vec::new();
+        send.extend([0x06, 0x0b, b'o', b'n', b'M', b's', b'g', 0x03]);
+        let p = [&[3u8][..], &body(&[(4, change), (6, send)])].concat();
+        let (so, issues) = decode_shared_object(&p, 40, true, Direction::ServerToClient, &AmfLimits::default());
+        assert_eq!(issues.iter().map(|i| (i.rule, i.offset)).collect::<Vec<_>>(), vec![(FORMAT_SELECTOR, 40)]);
+        assert!(issues[0].detail.contains("format selector 3"), "{}", issues[0].detail);
+        assert_eq!(so.format_selector, Some(3));
+        assert_eq!((so.name.as_str(), so.version, so.event_count), ("room", 7, 2));
+        assert!(so.complete);
+        assert_eq!(so.events[0].offset, 40 + 1 + 18);
+        assert_eq!(
+            so.events[0].data,
+            EventData::Properties(vec![
+                ("topic".into(), AmfValue::Amf3(Box::new(Amf3Value::String("hi".into())))),
+                ("n".into(), AmfValue::Amf3(Box::new(Amf3Value::Integer(300)))),
+            ])
+        );
+        assert_eq!(
+            so.events[1].data,
+            EventData::Values(vec![
+                AmfValue::Amf3(Box::new(Amf3Value::String("onMsg".into()))),
+                AmfValue::Amf3(Box::new(Amf3Value::Boolean(true))),
+            ])
+        );
+        // Values that are AMF0 with switches still decode after a 3 (the AMF0 reading is the
+        // fallback), with no further finding.
+        let mut change = name("score");
+        change.extend([0x11, 0x04, 0x05]);
+        let p = [&[3u8][..], &body(&[(4, change)])].concat();
+        let (so, issues) = decode_shared_object(&p, 0, true, Direction::ServerToClient, &AmfLimits::default());
+        assert_eq!(issues.iter().map(|i| i.rule).collect::<Vec<_>>(), vec![FORMAT_SELECTOR]);
+        assert_eq!(
+            so.events[0].data,
+            EventData::Properties(vec![("score".into(), AmfValue::Amf3(Box::new(Amf3Value::Integer(5))))])
+        );
+        // In a type-19 body a leading 3 is the high byte of the name length, as before.
+        let (so, issues) = decode_shared_object(&p, 0, false, Direction::ServerToClient, &AmfLimits::default());
+        assert_eq!(so.format_selector, None);
+        assert_eq!(issues.iter().map(|i| i.rule).collect::<Vec<_>>(), vec![HEADER_SHORT]);
+        // A 3 followed by bytes that do not walk as a shared object falls back to the layout
+        // choice (no selector-3 finding).
+        let (_, issues) = decode_shared_object(&[3, 0, 0], 0, true, Direction::ServerToClient, &AmfLimits::default());
+        assert!(!issues.iter().any(|i| i.rule == FORMAT_SELECTOR), "{issues:?}");
     }
 
     #[test]
