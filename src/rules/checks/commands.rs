@@ -488,7 +488,7 @@ impl CommandChecks {
                 let id = *id;
                 let known = self.live_streams.iter().any(|s| f64::from(*s) == id);
                 self.live_streams.retain(|s| f64::from(*s) != id);
-                if !self.complete || known {
+                if !self.complete.is_complete() || known {
                     None
                 } else if self.created_streams.iter().any(|s| f64::from(*s) == id) {
                     Some(format!("deleteStream names stream {}, which was already deleted", fmt_num(id)))
