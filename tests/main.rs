@@ -9,6 +9,7 @@ mod fuzz_regressions;
 mod hostile_captures;
 mod hostile_matrix;
 mod proxy;
+mod proxy_fault;
 mod proxy_tls;
 mod real_captures;
 mod rule_coverage;

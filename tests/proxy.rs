@@ -81,7 +81,7 @@ impl Drop for Nginx {
 
 /// The proxy binary, listening on a port it picked, writing NDJSON to a file.
 pub(crate) struct Proxy {
-    child: Child,
+    pub(crate) child: Child,
     pub(crate) addr: SocketAddr,
     pub(crate) stderr: Arc<Mutex<String>>,
     pub(crate) live: PathBuf,
@@ -95,8 +95,30 @@ impl Proxy {
     /// Like `start`, with the live output in `dir/NAME.ndjson` (for several proxies in one
     /// directory).
     pub(crate) fn start_named(name: &str, upstream: &str, dir: &Path, extra: &[&str], env: &[(&str, &Path)]) -> Proxy {
+        Proxy::start_under(&[], name, upstream, dir, extra, env)
+    }
+
+    /// Like `start_named`, run by another program (`prefix` is its command line, the proxy's
+    /// follows), such as `prlimit` to start it with other resource limits.
+    pub(crate) fn start_under(
+        prefix: &[&str],
+        name: &str,
+        upstream: &str,
+        dir: &Path,
+        extra: &[&str],
+        env: &[(&str, &Path)],
+    ) -> Proxy {
         let live = dir.join(format!("{name}.ndjson"));
-        let mut child = Command::new(env!("CARGO_BIN_EXE_rtmpscope"))
+        let bin = env!("CARGO_BIN_EXE_rtmpscope");
+        let mut cmd = match prefix.split_first() {
+            Some((program, args)) => {
+                let mut c = Command::new(program);
+                c.args(args).arg(bin);
+                c
+            }
+            None => Command::new(bin),
+        };
+        let mut child = cmd
             .current_dir(repo())
             .args(["proxy", "--listen", "127.0.0.1:0", "--upstream", upstream, "--format", "ndjson", "-o"])
             .arg(&live)

@@ -143,8 +143,28 @@ pub struct ProxyConfig {
 
 /// Runs the proxy until SIGINT or SIGTERM.
 pub fn run(config: ProxyConfig) -> anyhow::Result<()> {
+    raise_open_file_limit();
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     rt.block_on(serve(config))
+}
+
+/// Each session holds two sockets (more with files being written); the usual soft limit of
+/// 1024 open files would cap a proxy near 500 sessions while the hard limit allows far more.
+/// The soft limit is raised to the hard one, as long-running servers commonly do at start.
+fn raise_open_file_limit() {
+    #[cfg(unix)]
+    {
+        use rustix::process::{getrlimit, setrlimit, Resource, Rlimit};
+        let lim = getrlimit(Resource::Nofile);
+        if let (Some(cur), max) = (lim.current, lim.maximum) {
+            if max.is_none_or(|m| cur < m) {
+                let raised = Rlimit { current: max.or(Some(cur)), maximum: max };
+                if let Err(e) = setrlimit(Resource::Nofile, raised) {
+                    eprintln!("rtmpscope: cannot raise the open file limit from {cur}: {e}");
+                }
+            }
+        }
+    }
 }
 
 /// Writes live output batches as they come, flushing each, on its own thread: a slow
