@@ -478,6 +478,44 @@ impl Ctx {
         Ok(if is_result { Answer::Result(m) } else { Answer::Error(m) })
     }
 
+    /// Waits for the answer to `txn` and grades it: `_result` meets the requirement; `_error`,
+    /// silence or a closed connection violate it. `expected` says what was expected.
+    pub fn expect_result(&mut self, txn: f64, expected: &str) -> Outcome {
+        let ms = self.timeout.as_millis();
+        match self.wait_answer(txn) {
+            Ok(Answer::Result(_)) => {
+                Outcome::met(expected, format!("_result for transaction {txn}")).with_reaction(Reaction::Continued)
+            }
+            Ok(Answer::Error(m)) => Outcome::violated(
+                expected,
+                format!("_error for transaction {txn} ({})", command_of(&m).and_then(info_code).unwrap_or("no code")),
+            ),
+            Err(ConnError::Timeout) => {
+                Outcome::violated(expected, format!("no answer to transaction {txn} within {ms} ms"))
+                    .with_reaction(Reaction::Silence)
+            }
+            Err(e @ (ConnError::Closed | ConnError::Reset)) => {
+                Outcome::violated(expected, format!("no answer to transaction {txn}: {e}"))
+            }
+            Err(ConnError::Io(m)) => Outcome::error(expected, m),
+        }
+    }
+
+    /// The values of a createStream with transaction `txn` and `pad` bytes of extra string
+    /// arguments (which servers ignore), to make a command as long as a case needs.
+    pub fn create_stream_values(txn: f64, pad: usize) -> Vec<AmfValue> {
+        let mut v = vec![s("createStream"), n(txn), AmfValue::Null];
+        let mut left = pad;
+        while left > 0 {
+            // Short strings only (some servers do not read AMF0 long strings): 3 bytes of
+            // marker and length per argument.
+            let k = left.min(60_000);
+            v.push(s(&"p".repeat(k.saturating_sub(3))));
+            left -= k;
+        }
+        v
+    }
+
     /// Waits for an `onStatus` (any code) on any stream.
     pub fn wait_status(&mut self) -> Result<String, ConnError> {
         let m = self.wait_message(|m| command_of(m).is_some_and(|c| c.name.as_deref() == Some("onStatus")))?;
@@ -659,7 +697,7 @@ impl Ctx {
         let (ty, body) = encode_control(&msg);
         let mut out = Vec::new();
         self.enc.write(&mut out, CSID_CONTROL, 0, ty, 0, &body);
-        let r = self.send_raw(&out, format!("{msg:?}"));
+        let r = self.send_raw(&out, describe_control(&msg));
         if let ControlMessage::SetChunkSize { size } = msg {
             let v = size & 0x7FFF_FFFF;
             if v > 0 {
@@ -808,20 +846,25 @@ pub fn info_code(c: &Command) -> Option<&str> {
     c.arguments.iter().chain(c.command_object.iter()).find_map(|v| v.get("code").and_then(|c| c.as_str()))
 }
 
+/// A protocol control message in words.
+pub fn describe_control(c: &ControlMessage) -> String {
+    match c {
+        ControlMessage::SetChunkSize { size } => format!("Set Chunk Size {size}"),
+        ControlMessage::Abort { chunk_stream_id } => format!("Abort chunk stream {chunk_stream_id}"),
+        ControlMessage::Acknowledgement { sequence_number } => format!("Acknowledgement {sequence_number}"),
+        ControlMessage::WindowAckSize { size } => format!("Window Acknowledgement Size {size}"),
+        ControlMessage::SetPeerBandwidth { size, limit_type } => match limit_type {
+            Some(l) => format!("Set Peer Bandwidth {size} {l}"),
+            None => format!("Set Peer Bandwidth {size} (no limit type)"),
+        },
+    }
+}
+
 /// One line describing a server message for the wire log.
 pub fn describe(m: &Message) -> String {
     let head = format!("csid {} stream {} ts {}", m.csid, m.stream_id, m.timestamp);
     let body = match &m.body {
-        MessageBody::Control(c) => match c {
-            ControlMessage::SetChunkSize { size } => format!("Set Chunk Size {size}"),
-            ControlMessage::Abort { chunk_stream_id } => format!("Abort chunk stream {chunk_stream_id}"),
-            ControlMessage::Acknowledgement { sequence_number } => format!("Acknowledgement {sequence_number}"),
-            ControlMessage::WindowAckSize { size } => format!("Window Acknowledgement Size {size}"),
-            ControlMessage::SetPeerBandwidth { size, limit_type } => match limit_type {
-                Some(l) => format!("Set Peer Bandwidth {size} {l}"),
-                None => format!("Set Peer Bandwidth {size} (no limit type)"),
-            },
-        },
+        MessageBody::Control(c) => describe_control(c),
         MessageBody::UserControl(u) => match &u.data {
             EventData::Stream { stream_id } => format!("User Control {} stream {stream_id}", u.event_type),
             EventData::BufferLength { stream_id, buffer_ms } => {
