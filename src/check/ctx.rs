@@ -30,6 +30,8 @@ pub type Step<T> = Result<T, Outcome>;
 pub const HEX_EXCERPT: usize = 32;
 /// Wire log entries kept per case; later ones are counted, not stored.
 pub const MAX_WIRE_ENTRIES: usize = 400;
+/// Server events kept in the history, and waiting in the inbox.
+pub const MAX_EVENTS: usize = 10_000;
 /// Server bytes kept to cut hex excerpts of received messages from.
 const RECV_TAIL: usize = 256 * 1024;
 /// Bytes read from the socket at once.
@@ -391,9 +393,24 @@ impl Ctx {
             };
             if let Some(e) = entry {
                 self.log(e);
-                self.history.push(ev.clone());
+                // A flooding server costs bounded memory: the first events are kept in the
+                // history, the latest in the inbox.
+                if self.history.len() < MAX_EVENTS {
+                    self.history.push(ev.clone());
+                }
+                if self.inbox.len() >= MAX_EVENTS {
+                    self.inbox.pop_front();
+                }
                 self.inbox.push_back(ev);
             }
+        }
+    }
+
+    /// A wait ran out: silence, unless the server already said something more telling
+    /// (`_error`, onStatus) since it last answered.
+    fn note_silence(&mut self) {
+        if matches!(self.reaction, None | Some(Reaction::Continued)) {
+            self.reaction = Some(Reaction::Silence);
         }
     }
 
@@ -433,9 +450,7 @@ impl Ctx {
             match self.pump_until(deadline) {
                 Ok(true) => {}
                 Ok(false) => {
-                    if self.reaction.is_none() {
-                        self.reaction = Some(Reaction::Silence);
-                    }
+                    self.note_silence();
                     return Err(ConnError::Timeout);
                 }
                 Err(e) => {
@@ -552,9 +567,7 @@ impl Ctx {
                     self.feed(&buf[..k]);
                 }
                 Err(ConnError::Timeout) => {
-                    if self.reaction.is_none() {
-                        self.reaction = Some(Reaction::Silence);
-                    }
+                    self.note_silence();
                     return Err(ConnError::Timeout);
                 }
                 Err(e) => return Err(self.end(e)),

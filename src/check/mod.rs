@@ -316,3 +316,6 @@ pub struct CaseResult {
     /// Decoded events of the case's connection, both directions, in order.
     pub wire: Vec<WireEntry>,
 }
+
+#[cfg(test)]
+mod tests;

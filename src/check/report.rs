@@ -258,7 +258,7 @@ pub fn junit(run: &CheckRun, o: &ReportOptions) -> String {
 }
 
 fn md_cell(s: &str) -> String {
-    s.replace('|', "\\|").replace('\n', " ")
+    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('|', "\\|").replace('\n', " ")
 }
 
 /// A Markdown summary for CI job pages.
