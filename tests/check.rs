@@ -3,7 +3,11 @@
 //! snapshot of the redacted text report, and as the committed baseline
 //! `tests/fixtures/check/nginx-rtmp.baseline.json` that the CLI's `--baseline` accepts.
 //!
-//! These tests need `nginx` with the rtmp module; without it they fail saying what to install.
+//! The second real server is node-media-server from npm (pinned to [`NMS_VERSION`]), run with
+//! the machine's Node.js; `scripts/test` installs it under `target/node-media-server`.
+//!
+//! These tests need `nginx` with the rtmp module, and `node` with node-media-server installed;
+//! without them they fail saying what to install.
 
 use crate::common::{repo, rtmpscope, temp_dir};
 use rtmpscope::check::baseline::Baseline;
@@ -18,6 +22,10 @@ use std::time::{Duration, Instant};
 
 const NGINX_RTMP_MODULE: &str = "/usr/lib/nginx/modules/ngx_rtmp_module.so";
 const BASELINE: &str = "tests/fixtures/check/nginx-rtmp.baseline.json";
+const NMS_BASELINE: &str = "tests/fixtures/check/node-media-server.baseline.json";
+/// The node-media-server release graded (scripts/test installs exactly this one).
+const NMS_VERSION: &str = "4.4.3";
+const NMS_DIR: &str = "target/node-media-server";
 
 fn snapshot_settings() -> insta::Settings {
     let mut s = insta::Settings::clone_current();
@@ -160,4 +168,92 @@ fn cli_against_nginx_json_report_baseline_and_exit_codes() {
     let out = rtmpscope(&["check", &format!("rtmp://127.0.0.1:{port}/live"), "--timeout", "500"]);
     assert_eq!(out.status.code(), Some(3));
     assert!(String::from_utf8_lossy(&out.stderr).contains("could not test"));
+}
+
+/// node-media-server on free loopback ports, with its own config and data directory.
+struct NodeMediaServer {
+    child: Child,
+    port: u16,
+    dir: PathBuf,
+}
+
+impl NodeMediaServer {
+    fn start(name: &str) -> NodeMediaServer {
+        let ok = Command::new("sh").arg("-c").arg("command -v node").output().is_ok_and(|o| o.status.success());
+        assert!(ok, "`node` is missing: install the Debian package nodejs (scripts/test does)");
+        let pkg = repo().join(NMS_DIR).join("node_modules/node-media-server");
+        let app = pkg.join("bin/app.js");
+        assert!(
+            app.exists(),
+            "{} is missing: run scripts/test, or npm install --prefix {NMS_DIR} node-media-server@{NMS_VERSION}",
+            app.display()
+        );
+        let manifest: Value = serde_json::from_slice(&std::fs::read(pkg.join("package.json")).unwrap()).unwrap();
+        assert_eq!(manifest["version"], NMS_VERSION, "the baseline was made with node-media-server {NMS_VERSION}");
+        let dir = temp_dir(&format!("check-nms-{name}"));
+        // It writes generated secrets back into its config: give it a copy (with the key and
+        // self-signed certificate the config names, relative to the working directory).
+        for f in ["config.json", "key.pem", "cert.pem"] {
+            std::fs::copy(pkg.join("bin").join(f), dir.join(f)).unwrap();
+        }
+        let log = std::fs::File::create(dir.join("server.log")).unwrap();
+        let port = free_port();
+        let ports: Vec<String> = (0..3).map(|_| free_port().to_string()).collect();
+        let child = Command::new("node")
+            .arg(&app)
+            .arg("-c")
+            .arg(dir.join("config.json"))
+            .args(["-b", "127.0.0.1", "--rtmp-port", &port.to_string(), "--rtmps-port", &ports[0]])
+            .args(["--http-port", &ports[1], "--https-port", &ports[2], "--no-admin"])
+            .arg("--data-path")
+            .arg(dir.join("data"))
+            .arg("--record-path")
+            .arg(dir.join("record"))
+            .current_dir(&dir)
+            .stdout(log.try_clone().unwrap())
+            .stderr(log)
+            .spawn()
+            .expect("node starts");
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(
+                Instant::now() < deadline,
+                "node-media-server did not start listening on port {port}: {}",
+                std::fs::read_to_string(dir.join("server.log")).unwrap_or_default()
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        NodeMediaServer { child, port, dir }
+    }
+}
+
+impl Drop for NodeMediaServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+#[test]
+fn node_media_server_graded_result_matches_its_snapshot_and_baseline() {
+    let nms = NodeMediaServer::start("catalogue");
+    let target = Target::parse(&format!("rtmp://127.0.0.1:{}/live", nms.port)).unwrap();
+    let catalogue = cases::all();
+    // Node's event loop on a loaded machine: timing-sensitive cases get two more tries.
+    let options = CheckOptions { retries: 2, ..CheckOptions::default() };
+    let run = runner::run(&target, &catalogue, &options, &mut |_| {});
+    assert_eq!(run.could_not_test, None);
+    assert_eq!(run.results.len(), catalogue.len());
+    let errors: Vec<_> =
+        run.results.iter().filter(|r| r.verdict == Verdict::Error).map(|r| (r.id, &r.actual)).collect();
+    assert!(errors.is_empty(), "tool errors: {errors:?}");
+    let opts = ReportOptions { redact: true, ..Default::default() };
+    snapshot_settings().bind(|| insta::assert_snapshot!("check_node_media_server_text", report::text(&run, &opts)));
+    let baseline = Baseline::parse(&std::fs::read_to_string(repo().join(NMS_BASELINE)).unwrap()).unwrap();
+    assert_eq!(
+        Baseline::from_results(&run.results).to_json(),
+        baseline.to_json(),
+        "node-media-server's verdicts differ from {NMS_BASELINE}"
+    );
 }

@@ -672,6 +672,58 @@ impl Ctx {
 
     // ----- messages -----
 
+    /// Encodes (without sending) a message with the most compact header; to send several
+    /// messages in one write with [`Ctx::send_raw`], so the server reads them together
+    /// whatever the network does and the verdict does not depend on timing.
+    pub fn encode_message(
+        &mut self,
+        csid: u32,
+        timestamp: u32,
+        ty: MessageType,
+        stream_id: u32,
+        payload: &[u8],
+    ) -> Vec<u8> {
+        let mut out = Vec::new();
+        self.enc.write(&mut out, csid, timestamp, ty, stream_id, payload);
+        out
+    }
+
+    /// Encodes a message whose first chunk header has format `fmt` (see [`Ctx::encode_message`]).
+    pub fn encode_message_fmt(
+        &mut self,
+        fmt: u8,
+        csid: u32,
+        timestamp: u32,
+        ty: MessageType,
+        stream_id: u32,
+        payload: &[u8],
+    ) -> Vec<u8> {
+        let mut out = Vec::new();
+        self.enc.write_with(&mut out, fmt, csid, timestamp, ty, stream_id, payload);
+        out
+    }
+
+    /// Encodes a protocol control message on chunk stream 2; Set Chunk Size changes our
+    /// encoder's size as [`Ctx::control`] does.
+    pub fn encode_control(&mut self, msg: ControlMessage) -> Vec<u8> {
+        let (ty, body) = encode_control(&msg);
+        let out = self.encode_message(CSID_CONTROL, 0, ty, 0, &body);
+        if let ControlMessage::SetChunkSize { size } = msg {
+            let v = size & 0x7FFF_FFFF;
+            if v > 0 {
+                self.enc.chunk_size = v;
+            }
+        }
+        out
+    }
+
+    /// Encodes an AMF0 command (type 20).
+    pub fn encode_command(&mut self, csid: u32, stream_id: u32, values: &[AmfValue]) -> Vec<u8> {
+        let mut body = Vec::new();
+        amf0::encode_values(values, &mut body);
+        self.encode_message(csid, 0, MessageType::COMMAND_AMF0, stream_id, &body)
+    }
+
     /// Sends a message with the most compact header the chunk stream allows.
     pub fn send_message(
         &mut self,
