@@ -503,7 +503,15 @@ fn a_server_dying_on_a_case_fails_that_case_loudly() {
     assert!(died.actual.contains("afterwards a fresh connection failed"), "{}", died.actual);
     assert!(died.wire.last().unwrap().summary.starts_with("liveness probe on a fresh connection failed"));
     let after = run.results.iter().find(|r| r.id == "chunk.set-chunk-size-128").unwrap();
-    assert!(after.actual.contains("the server closed the connection"), "{}", after.actual);
+    // The dead server drops each new connection: a close, or a reset when our C0 C1 were
+    // already in its buffer.
+    assert!(
+        after.actual.starts_with("the handshake (S0 S1 S2): ")
+            && (after.actual.ends_with("the server closed the connection")
+                || after.actual.ends_with("the connection was reset")),
+        "{}",
+        after.actual
+    );
 }
 
 #[test]

@@ -5,7 +5,7 @@
 
 use crate::check::conn::ConnError;
 use crate::check::ctx::{Ctx, Step};
-use crate::check::{Case, Outcome, Reaction, Requirement};
+use crate::check::{Case, Finding, Outcome, Reaction, Requirement};
 use crate::wire::amf::amf0;
 use crate::wire::message::control::ControlMessage;
 use crate::wire::message::MessageType;
@@ -129,6 +129,29 @@ pub fn cases() -> Vec<Case> {
     ]
 }
 
+/// Appends a short createStream on chunk stream 3 (a sentinel): a server that framed the
+/// message before it wrongly reads its bytes out of step and never answers it.
+fn sentinel(ctx: &mut Ctx, wire: &mut Vec<u8>) -> f64 {
+    let t = ctx.txn();
+    wire.extend(ctx.encode_command(3, 0, &Ctx::create_stream_values(t, 0)));
+    t
+}
+
+/// Waits for the answers to the tested command and to the sentinel after it.
+fn expect_both(ctx: &mut Ctx, txn: f64, sentinel: f64, expected: &str) -> Outcome {
+    let expected = format!("{expected}, and _result to the createStream sent right after it (framing still in step)");
+    let o = ctx.expect_result(txn, &expected);
+    if o.finding != Finding::Met {
+        return o;
+    }
+    let s = ctx.expect_result(sentinel, &expected);
+    if s.finding != Finding::Met {
+        return Outcome { actual: format!("the tested command was answered, the one after it not: {}", s.actual), ..s };
+    }
+    Outcome::met(expected, format!("_result to transactions {txn} and {sentinel}"))
+        .with_reaction(crate::check::Reaction::Continued)
+}
+
 /// Padding that makes the test command longer than every chunk size but the largest two.
 const LONG_COMMAND_PAD: usize = 90_000;
 
@@ -146,10 +169,11 @@ fn size(ctx: &mut Ctx, n: u32) -> Step<Outcome> {
     // the network splits segments, so the verdict does not depend on timing.
     let mut wire = ctx.encode_control(ControlMessage::SetChunkSize { size: n });
     wire.extend(ctx.encode_message(3, 0, MessageType::COMMAND_AMF0, 0, &body));
-    ctx.send_raw_step(&wire, &format!("Set Chunk Size {n} and createStream txn {txn} in one write"))?;
+    let s = sentinel(ctx, &mut wire);
+    ctx.send_raw_step(&wire, &format!("Set Chunk Size {n}, createStream txn {txn} and txn {s} in one write"))?;
     let chunks = body_len.div_ceil(n as usize);
     let expected = format!("_result to a {body_len}-byte createStream sent in {chunks} chunk(s) of at most {n} bytes");
-    Ok(ctx.expect_result(txn, &expected))
+    Ok(expect_both(ctx, txn, s, &expected))
 }
 
 fn top_bit(ctx: &mut Ctx) -> Step<Outcome> {
@@ -159,11 +183,15 @@ fn top_bit(ctx: &mut Ctx) -> Step<Outcome> {
     ctx.enc.chunk_size = 128;
     let txn = ctx.txn();
     wire.extend(ctx.encode_command(3, 0, &Ctx::create_stream_values(txn, 300)));
-    ctx.send_raw_step(&wire, &format!("Set Chunk Size 0x80000080 and createStream txn {txn} in 128-byte chunks"))?;
+    let s = sentinel(ctx, &mut wire);
+    ctx.send_raw_step(
+        &wire,
+        &format!("Set Chunk Size 0x80000080, createStream txn {txn} and txn {s} in 128-byte chunks"),
+    )?;
     let expected = "the top bit ignored (chunks stay 128 bytes: _result) or the connection closed";
-    let o = ctx.expect_result(txn, expected);
+    let o = expect_both(ctx, txn, s, expected);
     Ok(match ctx.ended() {
-        Some(e) if o.finding == crate::check::Finding::Violated => {
+        Some(e) if o.finding == Finding::Violated => {
             Outcome::met(expected, format!("the server rejected Set Chunk Size 0x80000080: {e}"))
         }
         _ => o,
@@ -176,11 +204,12 @@ fn zero(ctx: &mut Ctx) -> Step<Outcome> {
     let mut wire = ctx.encode_control(ControlMessage::SetChunkSize { size: 0 });
     let txn = ctx.txn();
     wire.extend(ctx.encode_command(3, 0, &Ctx::create_stream_values(txn, 300)));
-    ctx.send_raw_step(&wire, &format!("Set Chunk Size 0 and createStream txn {txn} in 128-byte chunks"))?;
+    let s = sentinel(ctx, &mut wire);
+    ctx.send_raw_step(&wire, &format!("Set Chunk Size 0, createStream txn {txn} and txn {s} in 128-byte chunks"))?;
     let expected = "Set Chunk Size 0 ignored (createStream in 128-byte chunks answered) or the connection closed";
-    let o = ctx.expect_result(txn, expected);
+    let o = expect_both(ctx, txn, s, expected);
     Ok(match ctx.ended() {
-        Some(e) if o.finding == crate::check::Finding::Violated => {
+        Some(e) if o.finding == Finding::Violated => {
             Outcome::met(expected, format!("the server rejected Set Chunk Size 0: {e}"))
         }
         _ => o,
@@ -190,20 +219,22 @@ fn zero(ctx: &mut Ctx) -> Step<Outcome> {
 fn csid(ctx: &mut Ctx, csid: u32) -> Step<Outcome> {
     ctx.connect()?;
     let txn = ctx.txn();
-    ctx.command(csid, 0, &Ctx::create_stream_values(txn, 0)).map_err(|e| ctx.lost("createStream", e))?;
+    let mut wire = ctx.encode_command(csid, 0, &Ctx::create_stream_values(txn, 0));
+    let s = sentinel(ctx, &mut wire);
+    ctx.send_raw_step(&wire, &format!("createStream txn {txn} on chunk stream {csid}, txn {s} on 3"))?;
     let form = match csid {
         2..=63 => "1-byte",
         64..=319 => "2-byte",
         _ => "3-byte",
     };
     let expected = format!("_result to createStream on chunk stream {csid} ({form} basic header)");
-    let o = ctx.expect_result(txn, &expected);
+    let o = expect_both(ctx, txn, s, &expected);
     if csid == 2 {
         // Chunk stream 2 is for control messages; a command there is ambiguous in the spec.
         return Ok(Outcome::info(
             "recorded: whether a command on chunk stream 2 is processed",
             match o.finding {
-                crate::check::Finding::Met => "processed: _result".to_string(),
+                Finding::Met => "processed: _result".to_string(),
                 _ => format!("not processed: {}", o.actual),
             },
         ));
@@ -219,13 +250,17 @@ fn type3_continuation(ctx: &mut Ctx) -> Step<Outcome> {
     amf0::encode_values(&v, &mut body);
     // Timestamp 0x01000000 needs the extended field; the encoder repeats it on each type-3
     // continuation chunk.
-    ctx.send_message_fmt(0, 3, 0x0100_0000, MessageType::COMMAND_AMF0, 0, &body)
-        .map_err(|e| ctx.lost("createStream", e))?;
+    let mut wire = ctx.encode_message_fmt(0, 5, 0x0100_0000, MessageType::COMMAND_AMF0, 0, &body);
+    let s = sentinel(ctx, &mut wire);
+    ctx.send_raw_step(
+        &wire,
+        &format!("createStream txn {txn} at timestamp 0x01000000 on csid 5, then txn {s} on csid 3"),
+    )?;
     let chunks = body.len().div_ceil(128);
     let expected = format!(
         "_result to a createStream at timestamp 0x01000000 in {chunks} chunks, each continuation repeating the extended timestamp"
     );
-    Ok(ctx.expect_result(txn, &expected))
+    Ok(expect_both(ctx, txn, s, &expected))
 }
 
 fn type3_new_message(ctx: &mut Ctx) -> Step<Outcome> {
@@ -245,7 +280,7 @@ fn type3_new_message(ctx: &mut Ctx) -> Step<Outcome> {
     let expected =
         "_result to both createStreams, the second sent with a type-3 header carrying the extended timestamp";
     let first = ctx.expect_result(t1, expected);
-    if first.finding != crate::check::Finding::Met {
+    if first.finding != Finding::Met {
         return Ok(Outcome { actual: format!("first message: {}", first.actual), ..first });
     }
     let second = ctx.expect_result(t2, expected);
@@ -292,7 +327,7 @@ fn interleaved(ctx: &mut Ctx) -> Step<Outcome> {
     let expected = "_result to both interleaved createStreams";
     for t in [t1, t2] {
         let o = ctx.expect_result(t, expected);
-        if o.finding != crate::check::Finding::Met {
+        if o.finding != Finding::Met {
             return Ok(o);
         }
     }
@@ -320,7 +355,7 @@ fn abort(ctx: &mut Ctx) -> Step<Outcome> {
     )?;
     let expected = format!("_result to createStream txn {t2} after the Abort, and no answer to the aborted txn {t1}");
     let o = ctx.expect_result(t2, &expected);
-    if o.finding != crate::check::Finding::Met {
+    if o.finding != Finding::Met {
         let ghost = ctx.history().iter().any(|e| {
             matches!(e, crate::session::SessionEvent::Message(m)
                 if crate::check::ctx::command_of(m).is_some_and(|c| c.transaction_id == Some(t1)))
