@@ -158,9 +158,33 @@ pub struct ProxyArgs {
     /// Address to accept clients on (port 0 picks a free port; the address is logged).
     #[arg(long, value_name = "ADDR:PORT")]
     pub listen: String,
-    /// Server to relay to: rtmp://HOST[:PORT] (1935 by default).
+    /// Server to relay to: rtmp://HOST[:PORT] (1935 by default) or rtmps://HOST[:PORT] (TLS,
+    /// 443 by default, certificate checked against HOST, which is also sent as SNI).
     #[arg(long, value_name = "URL")]
     pub upstream: String,
+    /// Accept TLS (RTMPS) from clients with this PEM certificate chain (needs --tls-key).
+    #[arg(long, value_name = "FILE", requires = "tls_key")]
+    pub tls_cert: Option<PathBuf>,
+    /// The PEM private key of --tls-cert.
+    #[arg(long, value_name = "FILE", requires = "tls_cert")]
+    pub tls_key: Option<PathBuf>,
+    /// Also trust these PEM CA certificates for an rtmps:// upstream (besides the system's).
+    #[arg(long, value_name = "FILE")]
+    pub ca_file: Option<PathBuf>,
+    /// Do not verify the rtmps:// upstream's certificate (logged as a warning).
+    #[arg(long)]
+    pub insecure: bool,
+    /// Append the TLS secrets of both sides to FILE in the SSLKEYLOGFILE format (Wireshark's
+    /// tls.keylog_file); without it, the SSLKEYLOGFILE environment variable is used when set.
+    #[arg(long, value_name = "FILE")]
+    pub keylog: Option<PathBuf>,
+    /// Close a session after SECS without a byte in either direction (0: never).
+    #[arg(long, value_name = "SECS", default_value_t = 0.0)]
+    pub idle_timeout: f64,
+    /// Close a client that has not finished its TLS handshake within SECS of connecting, or
+    /// sent its whole RTMP handshake (C0, C1, C2) within SECS of the relay starting (0: never).
+    #[arg(long, value_name = "SECS", default_value_t = 10.0)]
+    pub handshake_timeout: f64,
     /// Live output format.
     #[arg(long, value_enum, default_value_t = LiveFormat::Ndjson)]
     pub format: LiveFormat,
@@ -326,6 +350,20 @@ fn run_proxy(p: ProxyArgs) -> anyhow::Result<u8> {
             return Ok(EXIT_USAGE);
         }
     };
+    let mut timeouts = proxy::Timeouts::default();
+    for (secs, slot, flag) in [
+        (p.idle_timeout, &mut timeouts.idle, "--idle-timeout"),
+        (p.handshake_timeout, &mut timeouts.handshake, "--handshake-timeout"),
+    ] {
+        match std::time::Duration::try_from_secs_f64(secs) {
+            Ok(d) if d.is_zero() => {}
+            Ok(d) => *slot = Some(d),
+            Err(_) => {
+                eprintln!("rtmpscope: {flag} {secs}: give a number of seconds, 0 or more");
+                return Ok(EXIT_USAGE);
+            }
+        }
+    }
     let config = proxy::ProxyConfig {
         listen: p.listen,
         upstream,
@@ -338,6 +376,14 @@ fn run_proxy(p: ProxyArgs) -> anyhow::Result<u8> {
         record_dir: p.record_dir,
         limits: Limits::default(),
         selection,
+        tls: crate::net::tls::TlsOptions {
+            cert: p.tls_cert,
+            key: p.tls_key,
+            ca_file: p.ca_file,
+            insecure: p.insecure,
+            keylog: p.keylog,
+        },
+        timeouts,
     };
     proxy::run(config)?;
     Ok(EXIT_OK)

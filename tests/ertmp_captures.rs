@@ -1,5 +1,7 @@
 //! The E-RTMP captures in `captures/ertmp-*.pcap` are built here from scripted sessions with
-//! rtmpscope's own encoders and the codec configuration records in `tests/fixtures/media`.
+//! rtmpscope's own encoders and the codec configuration records in `tests/fixtures/media`; the
+//! HEVC, AV1, VP9 and Opus publishing sessions carry real coded frames from the same encodings as their records
+//! (`tests/fixtures/media/make_frames.py`, provenance in `FRAMES.md` there).
 //! With `RTMPSCOPE_WRITE_CAPTURES=1` the test writes the files; otherwise it checks that the
 //! committed files are byte for byte what the scripts produce (timestamps and ISNs are fixed).
 
@@ -16,9 +18,14 @@ const C: Direction = Direction::ClientToServer;
 const S: Direction = Direction::ServerToClient;
 
 const HVCC: &[u8] = include_bytes!("fixtures/media/hvcC.bin");
-const AV1C: &[u8] = include_bytes!("fixtures/media/av1C.bin");
-const VPCC: &[u8] = include_bytes!("fixtures/media/vpcC.bin");
-const OPUS_HEAD: &[u8] = include_bytes!("fixtures/media/OpusHead.bin");
+const HEVC_HVCC: &[u8] = include_bytes!("fixtures/media/hevc.hvcC");
+const HEVC_FRAMES: &[u8] = include_bytes!("fixtures/media/hevc.frames");
+const AV1C: &[u8] = include_bytes!("fixtures/media/av1.av1C");
+const AV1_FRAMES: &[u8] = include_bytes!("fixtures/media/av1.frames");
+const VPCC: &[u8] = include_bytes!("fixtures/media/vp9.vpcC");
+const VP9_FRAMES: &[u8] = include_bytes!("fixtures/media/vp9.frames");
+const OPUS_HEAD: &[u8] = include_bytes!("fixtures/media/opus.OpusHead");
+const OPUS_FRAMES: &[u8] = include_bytes!("fixtures/media/opus.frames");
 
 /// Key frames every 25 frames, 40 ms apart.
 const FRAMES: u32 = 50;
@@ -54,6 +61,16 @@ fn status(sc: &mut Script, code: &str) {
 /// Handshake, connect with `caps`, createStream, publish answered, and metadata naming the
 /// codecs (FourCC numbers, E-RTMP v2 onMetaData).
 fn publishing(caps: &[(&str, AmfValue)], video: Option<FourCc>, audio: Option<FourCc>) -> Script {
+    publishing_with(caps, video, audio, vec![])
+}
+
+/// As [`publishing`], with further onMetaData entries.
+fn publishing_with(
+    caps: &[(&str, AmfValue)],
+    video: Option<FourCc>,
+    audio: Option<FourCc>,
+    extra_meta: Vec<(String, AmfValue)>,
+) -> Script {
     let mut sc = Script::with_handshake();
     sc.connect_with("live", caps).connect_result_with(&server_caps());
     sc.command(C, CSID_COMMAND, 0, &[s("createStream"), n(2.0), AmfValue::Null]);
@@ -68,6 +85,7 @@ fn publishing(caps: &[(&str, AmfValue)], video: Option<FourCc>, audio: Option<Fo
     if let Some(a) = audio {
         meta.push(("audiocodecid".to_string(), fourcc_number(a)));
     }
+    meta.extend(extra_meta);
     let array = AmfValue::EcmaArray { declared_count: meta.len() as u32, entries: meta };
     sc.data(C, CSID_AUDIO, 1, 0, &[s("@setDataFrame"), s("onMetaData"), array]);
     sc
@@ -82,11 +100,17 @@ fn hevc_au(key: bool, i: u32) -> Vec<u8> {
     v
 }
 
-/// An opaque coded frame for codecs whose payload is not parsed (AV1, VP9, Opus).
-fn opaque(i: u32, len: usize) -> Vec<u8> {
-    let mut v = vec![0x12, 0x00, 0x0a];
-    v.extend(std::iter::repeat_n(i as u8, len));
-    v
+/// The frames of a `*.frames` fixture: (key frame, bytes) each, stored as a flag byte, a
+/// 4-byte big-endian length and the bytes.
+fn frames(mut file: &[u8]) -> Vec<(bool, &[u8])> {
+    let mut out = Vec::new();
+    while let [flag, a, b, c, d, rest @ ..] = file {
+        let len = u32::from_be_bytes([*a, *b, *c, *d]) as usize;
+        out.push((*flag == 1, &rest[..len]));
+        file = &rest[len..];
+    }
+    assert!(!out.is_empty());
+    out
 }
 
 fn frame_type(i: u32) -> u8 {
@@ -103,9 +127,9 @@ fn end(sc: &mut Script) {
 
 fn hevc() -> Script {
     let mut sc = publishing(&client_caps(&["hvc1"], 0.0), Some(FourCc::HVC1), None);
-    sc.video(C, 1, 0, &ex_video(1, 0, FourCc::HVC1, None, HVCC));
-    for i in 0..FRAMES {
-        sc.video(C, 1, i * 40, &ex_video(frame_type(i), 1, FourCc::HVC1, Some(0), &hevc_au(i % 25 == 0, i)));
+    sc.video(C, 1, 0, &ex_video(1, 0, FourCc::HVC1, None, HEVC_HVCC));
+    for (i, (key, f)) in frames(HEVC_FRAMES).into_iter().enumerate() {
+        sc.video(C, 1, i as u32 * 40, &ex_video(if key { 1 } else { 2 }, 1, FourCc::HVC1, Some(0), f));
     }
     end(&mut sc);
     sc
@@ -114,8 +138,8 @@ fn hevc() -> Script {
 fn av1() -> Script {
     let mut sc = publishing(&client_caps(&["av01"], 0.0), Some(FourCc::AV01), None);
     sc.video(C, 1, 0, &ex_video(1, 0, FourCc::AV01, None, AV1C));
-    for i in 0..FRAMES {
-        sc.video(C, 1, i * 40, &ex_video(frame_type(i), 1, FourCc::AV01, None, &opaque(i, 100)));
+    for (i, (key, f)) in frames(AV1_FRAMES).into_iter().enumerate() {
+        sc.video(C, 1, i as u32 * 40, &ex_video(if key { 1 } else { 2 }, 1, FourCc::AV01, None, f));
     }
     end(&mut sc);
     sc
@@ -124,8 +148,8 @@ fn av1() -> Script {
 fn vp9() -> Script {
     let mut sc = publishing(&client_caps(&["vp09"], 0.0), Some(FourCc::VP09), None);
     sc.video(C, 1, 0, &ex_video(1, 0, FourCc::VP09, None, VPCC));
-    for i in 0..FRAMES {
-        sc.video(C, 1, i * 40, &ex_video(frame_type(i), 1, FourCc::VP09, None, &opaque(i, 100)));
+    for (i, (key, f)) in frames(VP9_FRAMES).into_iter().enumerate() {
+        sc.video(C, 1, i as u32 * 40, &ex_video(if key { 1 } else { 2 }, 1, FourCc::VP09, None, f));
     }
     end(&mut sc);
     sc
@@ -134,16 +158,19 @@ fn vp9() -> Script {
 fn opus() -> Script {
     let mut sc = publishing(&client_caps(&["Opus"], 0.0), None, Some(FourCc::OPUS));
     sc.audio(C, 1, 0, &ex_audio(0, FourCc::OPUS, OPUS_HEAD));
-    for i in 0..FRAMES {
-        sc.audio(C, 1, i * 20, &ex_audio(1, FourCc::OPUS, &opaque(i, 60)));
+    for (i, (_, f)) in frames(OPUS_FRAMES).into_iter().enumerate() {
+        sc.audio(C, 1, i as u32 * 20, &ex_audio(1, FourCc::OPUS, f));
     }
     end(&mut sc);
     sc
 }
 
-/// Two hvc1 tracks (0 and 1) in ManyTracks messages.
+/// Two hvc1 tracks (0 and 1) in ManyTracks messages; onMetaData describes track 1 in its
+/// videoTrackIdInfoMap (E-RTMP v2 Enhancing onMetaData).
 fn multitrack() -> Script {
-    let mut sc = publishing(&client_caps(&["hvc1"], 2.0), Some(FourCc::HVC1), None);
+    let track1 = obj(&[("width", n(320.0)), ("height", n(240.0)), ("videocodecid", fourcc_number(FourCc::HVC1))]);
+    let extra = vec![("videoTrackIdInfoMap".to_string(), obj(&[("1", track1)]))];
+    let mut sc = publishing_with(&client_caps(&["hvc1"], 2.0), Some(FourCc::HVC1), None, extra);
     let two = |payload: &[u8]| -> Vec<u8> {
         let tracks = [
             TrackIn { fourcc: FourCc::HVC1, track_id: 0, payload },

@@ -10,5 +10,6 @@ mod fuzz_regressions;
 mod hostile_captures;
 mod hostile_matrix;
 mod proxy;
+mod proxy_tls;
 mod real_captures;
 mod rule_coverage;

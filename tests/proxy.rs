@@ -18,16 +18,16 @@ use std::time::{Duration, Instant};
 
 const NGINX_RTMP_MODULE: &str = "/usr/lib/nginx/modules/ngx_rtmp_module.so";
 
-fn free_port() -> u16 {
+pub(crate) fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
 
-fn require(tool: &str, package: &str) {
+pub(crate) fn require(tool: &str, package: &str) {
     let ok = Command::new("sh").arg("-c").arg(format!("command -v {tool}")).output().is_ok_and(|o| o.status.success());
     assert!(ok, "`{tool}` is missing: install the Debian package {package} (scripts/test does)");
 }
 
-fn wait_for_port(port: u16, what: &str) {
+pub(crate) fn wait_for_port(port: u16, what: &str) {
     let deadline = Instant::now() + Duration::from_secs(10);
     while TcpStream::connect(("127.0.0.1", port)).is_err() {
         assert!(Instant::now() < deadline, "{what} did not start listening on port {port}");
@@ -36,14 +36,14 @@ fn wait_for_port(port: u16, what: &str) {
 }
 
 /// nginx-rtmp with its own prefix and config, on a free port of 127.0.0.1.
-struct Nginx {
+pub(crate) struct Nginx {
     child: Child,
-    port: u16,
+    pub(crate) port: u16,
     dir: PathBuf,
 }
 
 impl Nginx {
-    fn start(name: &str) -> Nginx {
+    pub(crate) fn start(name: &str) -> Nginx {
         require("nginx", "nginx-light");
         assert!(Path::new(NGINX_RTMP_MODULE).exists(), "{NGINX_RTMP_MODULE} is missing: install libnginx-mod-rtmp");
         let dir = temp_dir(&format!("nginx-{name}"));
@@ -80,34 +80,45 @@ impl Drop for Nginx {
 }
 
 /// The proxy binary, listening on a port it picked, writing NDJSON to a file.
-struct Proxy {
+pub(crate) struct Proxy {
     child: Child,
-    addr: SocketAddr,
-    stderr: Arc<Mutex<String>>,
-    live: PathBuf,
+    pub(crate) addr: SocketAddr,
+    pub(crate) stderr: Arc<Mutex<String>>,
+    pub(crate) live: PathBuf,
 }
 
 impl Proxy {
-    fn start(upstream: &str, dir: &Path, extra: &[&str]) -> Proxy {
-        let live = dir.join("live.ndjson");
+    pub(crate) fn start(upstream: &str, dir: &Path, extra: &[&str]) -> Proxy {
+        Proxy::start_named("live", upstream, dir, extra, &[])
+    }
+
+    /// Like `start`, with the live output in `dir/NAME.ndjson` (for several proxies in one
+    /// directory).
+    pub(crate) fn start_named(name: &str, upstream: &str, dir: &Path, extra: &[&str], env: &[(&str, &Path)]) -> Proxy {
+        let live = dir.join(format!("{name}.ndjson"));
         let mut child = Command::new(env!("CARGO_BIN_EXE_rtmpscope"))
             .current_dir(repo())
             .args(["proxy", "--listen", "127.0.0.1:0", "--upstream", upstream, "--format", "ndjson", "-o"])
             .arg(&live)
             .args(extra)
+            .envs(env.iter().copied())
+            .env_remove("SSLKEYLOGFILE")
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
             .spawn()
             .expect("the proxy starts");
         let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
-        let first = lines.next().expect("the proxy logs its address").unwrap();
-        let addr = first
-            .strip_prefix("rtmpscope: proxy listening on ")
-            .and_then(|r| r.split(',').next())
-            .unwrap_or_else(|| panic!("unexpected first line: {first}"))
-            .parse()
-            .unwrap();
-        let stderr = Arc::new(Mutex::new(String::new()));
+        // Set-up lines (TLS trust, key log) may come before the address.
+        let mut before = String::new();
+        let addr = loop {
+            let line = lines.next().unwrap_or_else(|| panic!("the proxy exited before listening:\n{before}")).unwrap();
+            before.push_str(&line);
+            before.push('\n');
+            if let Some(rest) = line.strip_prefix("rtmpscope: proxy listening on ") {
+                break rest.split(',').next().unwrap().parse().unwrap();
+            }
+        };
+        let stderr = Arc::new(Mutex::new(before));
         let sink = stderr.clone();
         std::thread::spawn(move || {
             for l in lines.map_while(Result::ok) {
@@ -119,13 +130,18 @@ impl Proxy {
         Proxy { child, addr, stderr, live }
     }
 
-    fn url(&self, path: &str) -> String {
+    pub(crate) fn url(&self, path: &str) -> String {
         format!("rtmp://{}/{path}", self.addr)
+    }
+
+    /// What the proxy logged so far.
+    pub(crate) fn log(&self) -> String {
+        self.stderr.lock().unwrap().clone()
     }
 
     /// Waits (up to 30 s) until the live output holds `n` session_close events: the relay
     /// has finished, and analysis may still be catching up on a loaded machine.
-    fn wait_closed(&self, n: usize) {
+    pub(crate) fn wait_closed(&self, n: usize) {
         let deadline = std::time::Instant::now() + Duration::from_secs(30);
         loop {
             let text = std::fs::read_to_string(&self.live).unwrap_or_default();
@@ -137,7 +153,7 @@ impl Proxy {
     }
 
     /// SIGINT, then the exit status and the live events.
-    fn stop(mut self) -> (Vec<Value>, String) {
+    pub(crate) fn stop(mut self) -> (Vec<Value>, String) {
         let pid = self.child.id().to_string();
         assert!(Command::new("kill").args(["-INT", &pid]).status().unwrap().success());
         let deadline = Instant::now() + Duration::from_secs(15);
@@ -162,16 +178,16 @@ impl Drop for Proxy {
     }
 }
 
-fn read_ndjson(path: &Path) -> Vec<Value> {
+pub(crate) fn read_ndjson(path: &Path) -> Vec<Value> {
     let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     text.lines().map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("bad line {l}: {e}"))).collect()
 }
 
-fn of_flow(events: &[Value], flow: u64) -> Vec<&Value> {
+pub(crate) fn of_flow(events: &[Value], flow: u64) -> Vec<&Value> {
     events.iter().filter(|e| e["flow"] == flow).collect()
 }
 
-fn command_names(events: &[&Value]) -> Vec<String> {
+pub(crate) fn command_names(events: &[&Value]) -> Vec<String> {
     events
         .iter()
         .filter(|e| e["type"] == "message" && e["body"]["body"]["kind"] == "command")
@@ -179,16 +195,16 @@ fn command_names(events: &[&Value]) -> Vec<String> {
         .collect()
 }
 
-fn count_type(events: &[&Value], dir: &str, ty: &str) -> usize {
+pub(crate) fn count_type(events: &[&Value], dir: &str, ty: &str) -> usize {
     events.iter().filter(|e| e["type"] == "message" && e["direction"] == dir && e["body"]["type"] == ty).count()
 }
 
-fn session_close<'a>(events: &[&'a Value]) -> &'a Value {
+pub(crate) fn session_close<'a>(events: &[&'a Value]) -> &'a Value {
     events.iter().find(|e| e["type"] == "session_close").expect("a session_close event")
 }
 
 /// Messages and findings with everything that locates them, minus the flow number.
-fn comparable(events: &[&Value]) -> Vec<String> {
+pub(crate) fn comparable(events: &[&Value]) -> Vec<String> {
     events
         .iter()
         .filter(|e| e["type"] == "message" || e["type"] == "finding")
@@ -303,7 +319,7 @@ fn ffmpeg_publishes_and_plays_through_the_proxy_and_the_recording_matches_the_li
 }
 
 /// Deterministic pseudo-random bytes.
-fn noise(len: usize, seed: u64) -> Vec<u8> {
+pub(crate) fn noise(len: usize, seed: u64) -> Vec<u8> {
     let mut x = seed | 1;
     (0..len)
         .map(|_| {
@@ -315,7 +331,7 @@ fn noise(len: usize, seed: u64) -> Vec<u8> {
         .collect()
 }
 
-fn sha(b: &[u8]) -> Vec<u8> {
+pub(crate) fn sha(b: &[u8]) -> Vec<u8> {
     Sha256::digest(b).to_vec()
 }
 
@@ -388,11 +404,12 @@ fn refused_upstream_closes_the_client_and_the_proxy_keeps_serving() {
     let closes: Vec<&Value> = events.iter().filter(|e| e["type"] == "session_close").collect();
     assert_eq!(closes.len(), 3);
     assert!(closes.iter().all(|c| c["body"]["error"].as_str().is_some_and(|e| e.contains("cannot connect"))));
+    assert!(closes.iter().all(|c| c["body"]["reason"] == "connect_failed"));
     let _ = std::fs::remove_dir_all(&dir);
 }
 
 /// Does a plain handshake and sends the rest of a scripted publish; returns what the server sent.
-fn scripted_client(addr: SocketAddr) -> std::io::Result<Vec<u8>> {
+pub(crate) fn scripted_client(addr: SocketAddr) -> std::io::Result<Vec<u8>> {
     let script = Script::publish_session(10);
     let c2s = script.bytes(Direction::ClientToServer);
     let mut c = TcpStream::connect(addr)?;
@@ -496,4 +513,96 @@ fn a_hundred_concurrent_sessions_through_nginx() {
         assert!(command_names(&s).iter().any(|n| n == "connect"), "session {id} has its connect");
         assert_eq!(session_close(&s)["body"]["analysis_gaps"], 0);
     }
+}
+
+/// Reads until the proxy closes the connection; returns the bytes and when it closed.
+fn read_until_closed(c: &mut TcpStream) -> (Vec<u8>, Instant) {
+    c.set_read_timeout(Some(Duration::from_secs(15))).unwrap();
+    let mut got = Vec::new();
+    let mut buf = [0u8; 4096];
+    loop {
+        match c.read(&mut buf) {
+            Ok(0) => return (got, Instant::now()),
+            Ok(n) => got.extend_from_slice(&buf[..n]),
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock || e.kind() == std::io::ErrorKind::TimedOut => {
+                panic!("the proxy did not close the connection within 15 s")
+            }
+            Err(_) => return (got, Instant::now()),
+        }
+    }
+}
+
+#[test]
+fn a_client_stalling_in_the_handshake_is_closed_after_the_handshake_timeout() {
+    let nginx = Nginx::start("slowloris");
+    let dir = temp_dir("proxy-slowloris");
+    let proxy = Proxy::start(&format!("rtmp://127.0.0.1:{}", nginx.port), &dir, &["--handshake-timeout", "1.5"]);
+    // One byte of C0, then nothing.
+    let started = Instant::now();
+    let mut slow = TcpStream::connect(proxy.addr).unwrap();
+    slow.write_all(&[3]).unwrap();
+    // A client that completes its handshake meanwhile is not affected.
+    let answered = scripted_client(proxy.addr).unwrap();
+    assert!(answered.len() > 3073);
+    let (got, closed) = read_until_closed(&mut slow);
+    let after = closed - started;
+    assert!(after >= Duration::from_millis(1400) && after < Duration::from_secs(6), "closed after {after:?}");
+    // nginx answered C0 with nothing (it waits for C1): no byte reached the client.
+    assert!(got.is_empty(), "{} bytes", got.len());
+    proxy.wait_closed(2);
+    let (events, stderr) = proxy.stop();
+    assert!(
+        stderr.contains(
+            "session 1: closed: the client sent 1 of the 3073 RTMP handshake bytes in 1.5 s (--handshake-timeout)"
+        ),
+        "{stderr}"
+    );
+    let close = session_close(&of_flow(&events, 1)).clone();
+    assert_eq!(close["body"]["reason"], "handshake_timeout");
+    assert_eq!(close["body"]["c2s_bytes"], 1);
+    let flow_close = of_flow(&events, 1).into_iter().find(|e| e["type"] == "flow_close").unwrap().clone();
+    assert_eq!(flow_close["body"]["tcp"]["c2s_end"], "open");
+    assert_eq!(session_close(&of_flow(&events, 2))["body"]["reason"], "ended");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn an_idle_session_is_closed_after_the_idle_timeout_and_activity_keeps_it_open() {
+    // A raw upstream that takes whatever comes and never answers.
+    let upstream = TcpListener::bind("127.0.0.1:0").unwrap();
+    let up_port = upstream.local_addr().unwrap().port();
+    let server = std::thread::spawn(move || {
+        let (mut s, _) = upstream.accept().unwrap();
+        let mut got = Vec::new();
+        s.read_to_end(&mut got).unwrap();
+        got.len()
+    });
+    let dir = temp_dir("proxy-idle");
+    let proxy = Proxy::start(
+        &format!("rtmp://127.0.0.1:{up_port}"),
+        &dir,
+        &["--idle-timeout", "1", "--handshake-timeout", "0"],
+    );
+    let mut c = TcpStream::connect(proxy.addr).unwrap();
+    // A byte every 300 ms for 2.4 s: never idle for a whole second.
+    let mut sent = 0;
+    for _ in 0..8 {
+        c.write_all(&[3]).unwrap();
+        sent += 1;
+        std::thread::sleep(Duration::from_millis(300));
+    }
+    let quiet_since = Instant::now() - Duration::from_millis(300);
+    let (got, closed) = read_until_closed(&mut c);
+    assert!(got.is_empty());
+    let idle = closed - quiet_since;
+    assert!(idle >= Duration::from_millis(950) && idle < Duration::from_secs(5), "closed after {idle:?} of quiet");
+    // The upstream was closed too (a FIN: it read to the end), after every byte.
+    assert_eq!(server.join().unwrap(), sent);
+    proxy.wait_closed(1);
+    let (events, stderr) = proxy.stop();
+    assert!(stderr.contains("session 1: closed: no byte in either direction for 1 s (--idle-timeout)"), "{stderr}");
+    let close = session_close(&of_flow(&events, 1)).clone();
+    assert_eq!(close["body"]["reason"], "idle_timeout");
+    assert_eq!(close["body"]["c2s_bytes"], sent as u64);
+    let _ = std::fs::remove_dir_all(&dir);
 }

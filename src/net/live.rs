@@ -5,6 +5,7 @@
 //! them (reporting an `analysis.gap`) when the queue is full.
 
 use super::recorder::Recorder;
+use super::writer::{FileHandle, FileWriter};
 use crate::capture::Timestamp;
 use crate::flow::{FlowAnalysis, FlowSink};
 use crate::limits::Limits;
@@ -16,8 +17,7 @@ use crate::rules::select::RuleSelection;
 use crate::session::Start;
 use crate::wire::{Direction, Issue};
 use serde_json::{json, Value};
-use std::fs::File;
-use std::io::{self, BufWriter, Write};
+use std::io::{self, Write};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
@@ -34,6 +34,33 @@ pub enum End {
     /// The proxy stopped relaying while the direction was open (shutdown, or the other side
     /// was reset).
     Open,
+}
+
+/// Why a relayed session closed (`reason` in `session_close`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CloseReason {
+    /// Both sides closed.
+    Ended,
+    /// A side reset or broke (passed on to the other).
+    Reset,
+    /// The proxy stopped (SIGINT/SIGTERM).
+    Shutdown,
+    /// `--idle-timeout`: no byte in either direction for that long.
+    IdleTimeout,
+    /// `--handshake-timeout`: the client did not finish its RTMP handshake in time.
+    HandshakeTimeout,
+}
+
+impl CloseReason {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CloseReason::Ended => "ended",
+            CloseReason::Reset => "reset",
+            CloseReason::Shutdown => "shutdown",
+            CloseReason::IdleTimeout => "idle_timeout",
+            CloseReason::HandshakeTimeout => "handshake_timeout",
+        }
+    }
 }
 
 /// What the relay tells the analysis.
@@ -53,6 +80,10 @@ pub enum Input {
         dir: Direction,
         end: End,
         ts: Timestamp,
+    },
+    /// The relay is over, for this reason (after both directions' `End`).
+    Closed {
+        reason: CloseReason,
     },
 }
 
@@ -75,6 +106,8 @@ pub struct LiveConfig {
     pub out: mpsc::Sender<Vec<u8>>,
     /// Totals over all sessions, for the final summary line.
     pub totals: Mutex<Totals>,
+    /// Reports and recordings are written by this thread, never by the analysis task.
+    pub writer: FileWriter,
 }
 
 #[derive(Debug, Default)]
@@ -133,7 +166,7 @@ impl Write for LineBuf {
 /// report file is logged once and abandoned; the live view goes on.
 struct Tee {
     live: Box<dyn ReportWriter + Send>,
-    report: Option<JsonWriter<BufWriter<File>>>,
+    report: Option<JsonWriter<FileHandle>>,
     report_path: Option<PathBuf>,
     id: u32,
 }
@@ -188,6 +221,10 @@ pub struct SessionInfo {
     pub client: SocketAddr,
     pub upstream: SocketAddr,
     pub start: Timestamp,
+    /// Negotiated TLS version and cipher suite with the client, when it came over TLS.
+    pub client_tls: Option<String>,
+    /// The same with the upstream, for an `rtmps://` upstream.
+    pub upstream_tls: Option<String>,
 }
 
 /// A session line outside the analysis events (`session_open`, `session_close`), in the live
@@ -220,12 +257,21 @@ fn prefix_lines(id: u32, batch: Vec<u8>) -> Vec<u8> {
     out
 }
 
-fn create(dir: &Path, name: &str, id: u32) -> Option<(PathBuf, File)> {
-    let path = dir.join(name);
-    match File::create(&path) {
-        Ok(f) => Some((path, f)),
+/// A session file, created and written by the writer thread.
+async fn create(writer: &FileWriter, dir: Option<&Path>, name: &str, id: u32) -> Option<FileHandle> {
+    match dir {
+        Some(d) => Some(writer.create(d.join(name), &format!("session {id}")).await),
+        None => None,
+    }
+}
+
+/// Closes a session file; its path when every byte reached it.
+async fn close(handle: FileHandle, what: &str, id: u32) -> Option<PathBuf> {
+    let path = handle.path().to_path_buf();
+    match handle.close().await {
+        Ok(()) => Some(path),
         Err(e) => {
-            eprintln!("rtmpscope: session {id}: cannot create {}: {e}", path.display());
+            eprintln!("rtmpscope: session {id}: the {what} {} is incomplete: {e}", path.display());
             None
         }
     }
@@ -240,21 +286,16 @@ pub async fn run(info: SessionInfo, mut rx: mpsc::Receiver<Input>, cfg: Arc<Live
         LiveFormat::Ndjson => Box::new(NdjsonWriter::new(buf.clone())),
         LiveFormat::Text => Box::new(TextWriter::live(buf.clone())),
     };
-    let report_file = cfg.report_dir.as_deref().and_then(|d| create(d, &format!("session-{id}-{stamp}.json"), id));
-    let record_file = cfg.record_dir.as_deref().and_then(|d| create(d, &format!("session-{id}-{stamp}.pcapng"), id));
+    let report_file = create(&cfg.writer, cfg.report_dir.as_deref(), &format!("session-{id}-{stamp}.json"), id).await;
+    let record_file = create(&cfg.writer, cfg.record_dir.as_deref(), &format!("session-{id}-{stamp}.pcapng"), id).await;
     let mut tee = Tee {
         live,
-        report_path: report_file.as_ref().map(|(p, _)| p.clone()),
-        report: report_file.map(|(_, f)| JsonWriter::new(BufWriter::with_capacity(1 << 16, f))),
+        report_path: report_file.as_ref().map(|f| f.path().to_path_buf()),
+        report: report_file.map(JsonWriter::new),
         id,
     };
-    let record_path = record_file.as_ref().map(|(p, _)| p.clone());
-    let mut recorder = match Recorder::new(
-        record_file.map(|(_, f)| BufWriter::with_capacity(1 << 16, f)),
-        info.client,
-        info.upstream,
-        info.start,
-    ) {
+    let record_path = record_file.as_ref().map(|f| f.path().to_path_buf());
+    let mut recorder = match Recorder::new(record_file, info.client, info.upstream, info.start) {
         Ok(r) => r,
         Err(e) => {
             eprintln!("rtmpscope: session {id}: cannot write the recording: {e}");
@@ -282,7 +323,8 @@ pub async fn run(info: SessionInfo, mut rx: mpsc::Receiver<Input>, cfg: Arc<Live
         cfg.format,
         "session_open",
         id,
-        json!({"session": id, "client": info.client.to_string(), "upstream": info.upstream.to_string(), "started_at": ts_f64(info.start)}),
+        json!({"session": id, "client": info.client.to_string(), "upstream": info.upstream.to_string(), "started_at": ts_f64(info.start),
+               "client_tls": info.client_tls, "upstream_tls": info.upstream_tls}),
     ))
     .await;
 
@@ -312,6 +354,7 @@ pub async fn run(info: SessionInfo, mut rx: mpsc::Receiver<Input>, cfg: Arc<Live
     let mut gap_bytes = 0u64;
     let mut last_ts = info.start;
     let mut error: Option<String> = None;
+    let mut reason = CloseReason::Ended;
 
     while let Some(input) = rx.recv().await {
         let r = {
@@ -349,6 +392,10 @@ pub async fn run(info: SessionInfo, mut rx: mpsc::Receiver<Input>, cfg: Arc<Live
                 );
                     flow.finding(dir, issue, None, None, &mut sink);
                     flow.handle_gap(dir, len, &mut sink)
+                }
+                Input::Closed { reason: r } => {
+                    reason = r;
+                    Ok(())
                 }
                 Input::End { dir, end, ts } => {
                     last_ts = ts;
@@ -420,16 +467,21 @@ pub async fn run(info: SessionInfo, mut rx: mpsc::Receiver<Input>, cfg: Arc<Live
     };
     let flows: Vec<FlowReport> = report.iter().cloned().collect();
     let _ = tee.finish(&[input], &flows, &findings, &summary);
-    let mut report_path = tee.report_path.clone();
+    let mut report_path = None;
     if let Some(w) = tee.report.take() {
-        if let Err(e) = w.into_inner().flush() {
-            eprintln!("rtmpscope: session {id}: cannot write the report: {e}");
-            report_path = None;
-        }
+        report_path = close(w.into_inner(), "report", id).await;
     }
-    if let Err(e) = recorder.finish() {
-        eprintln!("rtmpscope: session {id}: cannot finish the recording: {e}");
-        record_path = None;
+    match recorder.finish() {
+        Ok(Some(handle)) => {
+            if close(handle, "recording", id).await.is_none() {
+                record_path = None;
+            }
+        }
+        Ok(None) => {}
+        Err(e) => {
+            eprintln!("rtmpscope: session {id}: cannot finish the recording: {e}");
+            record_path = None;
+        }
     }
     if let Ok(mut t) = cfg.totals.lock() {
         t.sessions += 1;
@@ -455,6 +507,7 @@ pub async fn run(info: SessionInfo, mut rx: mpsc::Receiver<Input>, cfg: Arc<Live
             "upstream": info.upstream.to_string(),
             "started_at": ts_f64(info.start),
             "duration": ts_f64(last_ts) - ts_f64(info.start),
+            "reason": reason.as_str(),
             "c2s_bytes": offsets[0],
             "s2c_bytes": offsets[1],
             "analysis_gaps": gaps,

@@ -7,7 +7,9 @@
 //! as an analysis gap instead. Each session runs in its own tasks, so one slow or failing
 //! session cannot hold up another.
 
-use super::live::{self, End, Input, LiveConfig, LiveFormat, SessionInfo, Totals};
+use super::live::{self, CloseReason, End, Input, LiveConfig, LiveFormat, SessionInfo, Totals};
+use super::tls::{self, Tls, TlsOptions};
+use super::writer::{FileWriter, WRITE_QUEUE};
 use crate::limits::Limits;
 use crate::rules::select::RuleSelection;
 use crate::wire::Direction;
@@ -15,10 +17,10 @@ use serde_json::json;
 use std::io::{self, Write};
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
+use std::time::{Duration, Instant};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, ReadHalf, WriteHalf};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{mpsc, watch};
 use tokio::task::JoinSet;
@@ -30,8 +32,46 @@ const READ_BUFFER: usize = 16 * 1024;
 const ANALYSIS_QUEUE: usize = 256;
 /// Batches of live output lines waiting for the output task.
 const OUTPUT_QUEUE: usize = 4096;
-/// How long an upstream connection may take.
+/// How long an upstream connection may take (TCP, then TLS for `rtmps://`).
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+/// Bytes a client sends in the RTMP handshake: C0 (1), C1 (1536) and C2 (1536).
+const CLIENT_HANDSHAKE_BYTES: u64 = 1 + 1536 + 1536;
+/// How long a timed-out side gets to take a TLS close_notify and FIN.
+const CLOSE_GRACE: Duration = Duration::from_secs(1);
+
+/// When the proxy gives up on a session by itself (`None`: never).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Timeouts {
+    /// No byte in either direction for this long closes the session.
+    pub idle: Option<Duration>,
+    /// A client must finish its TLS handshake within this long of connecting, and send its
+    /// whole RTMP handshake (C0, C1, C2) within this long of the relay starting.
+    pub handshake: Option<Duration>,
+}
+
+/// One side of a relayed connection: plain TCP or TLS over TCP. The TCP socket stays
+/// reachable so a reset can be passed on (zero linger) whatever runs over it.
+trait Side: AsyncRead + AsyncWrite + Unpin + Send + 'static {
+    fn tcp(&self) -> &TcpStream;
+}
+
+impl Side for TcpStream {
+    fn tcp(&self) -> &TcpStream {
+        self
+    }
+}
+
+impl Side for tokio_rustls::server::TlsStream<TcpStream> {
+    fn tcp(&self) -> &TcpStream {
+        self.get_ref().0
+    }
+}
+
+impl Side for tokio_rustls::client::TlsStream<TcpStream> {
+    fn tcp(&self) -> &TcpStream {
+        self.get_ref().0
+    }
+}
 
 /// Where the proxy forwards to.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -97,6 +137,8 @@ pub struct ProxyConfig {
     pub record_dir: Option<PathBuf>,
     pub limits: Limits,
     pub selection: RuleSelection,
+    pub tls: TlsOptions,
+    pub timeouts: Timeouts,
 }
 
 /// Runs the proxy until SIGINT or SIGTERM.
@@ -105,13 +147,15 @@ pub fn run(config: ProxyConfig) -> anyhow::Result<()> {
     rt.block_on(serve(config))
 }
 
-/// Writes live output batches as they come, flushing each.
-async fn output_task(mut rx: mpsc::Receiver<Vec<u8>>, mut out: Box<dyn Write + Send>) {
-    while let Some(batch) = rx.recv().await {
-        // Blocking writes here pace only the live view: the relays never wait on this task.
-        if out.write_all(&batch).and_then(|_| out.flush()).is_err() {
+/// Writes live output batches as they come, flushing each, on its own thread: a slow
+/// terminal, pipe or disk paces only the live view (and, through the full queue, the
+/// analyses, which then drop bytes as analysis gaps), never a tokio worker or the relays.
+fn output_thread(mut rx: mpsc::Receiver<Vec<u8>>, mut out: Box<dyn Write + Send>) {
+    while let Some(batch) = rx.blocking_recv() {
+        if let Err(e) = out.write_all(&batch).and_then(|_| out.flush()) {
+            eprintln!("rtmpscope: cannot write the live output: {e}; live output stopped");
             // The reader went away (a closed pipe); keep draining so sessions are not held up.
-            while rx.recv().await.is_some() {}
+            while rx.blocking_recv().is_some() {}
             return;
         }
     }
@@ -140,9 +184,12 @@ async fn shutdown_signal() {
 }
 
 async fn serve(config: ProxyConfig) -> anyhow::Result<()> {
-    if config.upstream.tls {
-        anyhow::bail!("rtmps:// upstreams are not supported yet");
-    }
+    let (writer, writer_thread) = FileWriter::start(WRITE_QUEUE)?;
+    let tls = Tls::new(&config.tls, config.upstream.tls, &writer)?;
+    let server_name = match &tls.connector {
+        Some(_) => Some(tls::server_name(&config.upstream.host).map_err(|e| anyhow::anyhow!("upstream: {e}"))?),
+        None => None,
+    };
     for dir in [&config.report_dir, &config.record_dir].into_iter().flatten() {
         std::fs::create_dir_all(dir).map_err(|e| anyhow::anyhow!("cannot create {}: {e}", dir.display()))?;
     }
@@ -156,10 +203,12 @@ async fn serve(config: ProxyConfig) -> anyhow::Result<()> {
         .await
         .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", config.listen))?;
     let local = listener.local_addr()?;
-    eprintln!("rtmpscope: proxy listening on {local}, upstream {}", config.upstream);
+    let client_scheme = if tls.acceptor.is_some() { "rtmps" } else { "rtmp" };
+    eprintln!("rtmpscope: proxy listening on {local}, upstream {}, clients {client_scheme}", config.upstream);
 
     let (out_tx, out_rx) = mpsc::channel::<Vec<u8>>(OUTPUT_QUEUE);
-    let output = tokio::spawn(output_task(out_rx, out));
+    let output =
+        std::thread::Builder::new().name("rtmpscope-output".into()).spawn(move || output_thread(out_rx, out))?;
     if config.format == LiveFormat::Ndjson {
         let start = json!({"type": "start", "flow": null, "direction": null, "frame": null, "offset": null,
             "body": {"schema_version": crate::report::SCHEMA_VERSION, "tool": "rtmpscope", "version": env!("CARGO_PKG_VERSION"), "mode": "proxy", "listen": local.to_string(), "upstream": config.upstream.to_string()}});
@@ -173,6 +222,7 @@ async fn serve(config: ProxyConfig) -> anyhow::Result<()> {
         selection: config.selection.clone(),
         out: out_tx.clone(),
         totals: Mutex::new(Totals::default()),
+        writer,
     });
     let (stop_tx, stop_rx) = watch::channel(false);
     let mut sessions = JoinSet::new();
@@ -186,8 +236,13 @@ async fn serve(config: ProxyConfig) -> anyhow::Result<()> {
                 Ok((client, peer)) => {
                     let id = next_id;
                     next_id = next_id.wrapping_add(1);
-                    let upstream = config.upstream.clone();
-                    sessions.spawn(session(id, client, peer, upstream, live_cfg.clone(), stop_rx.clone()));
+                    let target = Target {
+                        upstream: config.upstream.clone(),
+                        tls: tls.clone(),
+                        server_name: server_name.clone(),
+                        timeouts: config.timeouts,
+                    };
+                    sessions.spawn(session(id, client, peer, target, live_cfg.clone(), stop_rx.clone()));
                 }
                 Err(e) => {
                     // Out of descriptors and the like: wait a little rather than spin.
@@ -227,43 +282,119 @@ async fn serve(config: ProxyConfig) -> anyhow::Result<()> {
     }
     drop(live_cfg);
     drop(out_tx);
-    let _ = output.await;
+    // The key log's handle lives in the TLS configs; dropping them lets the writer finish.
+    drop(tls);
+    let _ = tokio::task::spawn_blocking(move || {
+        let _ = output.join();
+        let _ = writer_thread.join();
+    })
+    .await;
     Ok(())
+}
+
+/// Where and how each session connects, and how it accepts its client.
+#[derive(Debug, Clone)]
+struct Target {
+    upstream: Upstream,
+    tls: Tls,
+    server_name: Option<rustls_pki_types::ServerName<'static>>,
+    timeouts: Timeouts,
 }
 
 async fn session(
     id: u32,
     client: TcpStream,
     peer: SocketAddr,
-    upstream: Upstream,
+    target: Target,
     cfg: Arc<LiveConfig>,
     stop: watch::Receiver<bool>,
 ) {
     let start = live::now();
+    let upstream = &target.upstream;
+    let _ = client.set_nodelay(true);
+    let (client, client_tls): (Box<dyn Side>, Option<String>) = match &target.tls.acceptor {
+        Some(acceptor) => {
+            let accepting = acceptor.accept(client);
+            let accepted = match target.timeouts.handshake {
+                Some(limit) => tokio::time::timeout(limit, accepting).await.ok(),
+                None => Some(accepting.await),
+            };
+            match accepted {
+                Some(Ok(s)) => {
+                    let what = tls::describe(s.get_ref().1);
+                    (Box::new(s), Some(what))
+                }
+                Some(Err(e)) => {
+                    let why = format!("TLS handshake with the client failed: {e}");
+                    return session_failed(id, peer, upstream, "client_tls_failed", &why, &cfg).await;
+                }
+                None => {
+                    let why = format!(
+                        "TLS handshake with the client not done after {} (--handshake-timeout)",
+                        secs(target.timeouts.handshake.unwrap_or_default())
+                    );
+                    return session_failed(id, peer, upstream, "handshake_timeout", &why, &cfg).await;
+                }
+            }
+        }
+        None => (Box::new(client), None),
+    };
     let connected =
         tokio::time::timeout(CONNECT_TIMEOUT, TcpStream::connect((upstream.host.as_str(), upstream.port))).await;
     let server = match connected {
         Ok(Ok(s)) => s,
-        Ok(Err(e)) => return connect_failed(id, peer, &upstream, &e.to_string(), &cfg).await,
-        Err(_) => return connect_failed(id, peer, &upstream, "timed out", &cfg).await,
+        Ok(Err(e)) => {
+            let why = format!("cannot connect to upstream: {e}");
+            return session_failed(id, peer, upstream, "connect_failed", &why, &cfg).await;
+        }
+        Err(_) => {
+            let why = "cannot connect to upstream: timed out";
+            return session_failed(id, peer, upstream, "connect_failed", why, &cfg).await;
+        }
     };
-    let _ = client.set_nodelay(true);
     let _ = server.set_nodelay(true);
     let upstream_addr = match server.peer_addr() {
         Ok(a) => a,
-        Err(e) => return connect_failed(id, peer, &upstream, &e.to_string(), &cfg).await,
+        Err(e) => {
+            let why = format!("cannot connect to upstream: {e}");
+            return session_failed(id, peer, upstream, "connect_failed", &why, &cfg).await;
+        }
+    };
+    let (server, upstream_tls): (Box<dyn Side>, Option<String>) = match (&target.tls.connector, &target.server_name) {
+        (Some(connector), Some(name)) => {
+            match tokio::time::timeout(CONNECT_TIMEOUT, connector.connect(name.clone(), server)).await {
+                Ok(Ok(s)) => {
+                    let what = tls::describe(s.get_ref().1);
+                    (Box::new(s), Some(what))
+                }
+                Ok(Err(e)) => {
+                    let why = format!("TLS handshake with upstream {upstream_addr} failed: {e}");
+                    return session_failed(id, peer, upstream, "upstream_tls_failed", &why, &cfg).await;
+                }
+                Err(_) => {
+                    let why = format!(
+                        "TLS handshake with upstream {upstream_addr} timed out after {} s",
+                        CONNECT_TIMEOUT.as_secs()
+                    );
+                    return session_failed(id, peer, upstream, "upstream_tls_failed", &why, &cfg).await;
+                }
+            }
+        }
+        _ => (Box::new(server), None),
     };
     let (tx, rx) = mpsc::channel(ANALYSIS_QUEUE);
-    let info = SessionInfo { id, client: peer, upstream: upstream_addr, start };
+    let info = SessionInfo { id, client: peer, upstream: upstream_addr, start, client_tls, upstream_tls };
     let analysis = tokio::spawn(live::run(info, rx, cfg));
-    relay(client, server, tx, stop).await;
+    relay(id, client, server, tx, stop, target.timeouts).await;
     if let Err(e) = analysis.await {
         eprintln!("rtmpscope: session {id}: analysis failed: {e}");
     }
 }
 
-async fn connect_failed(id: u32, peer: SocketAddr, upstream: &Upstream, why: &str, cfg: &LiveConfig) {
-    eprintln!("rtmpscope: session {id}: cannot connect to upstream {upstream}: {why}; closing client {peer}");
+/// A session that ends before relaying anything: one log line, `session_open` and
+/// `session_close` with the reason; the client's connection is closed by the caller dropping it.
+async fn session_failed(id: u32, peer: SocketAddr, upstream: &Upstream, reason: &str, why: &str, cfg: &LiveConfig) {
+    eprintln!("rtmpscope: session {id}: {why}; closing client {peer}");
     let mut batch = live::session_line(
         cfg.format,
         "session_open",
@@ -275,7 +406,7 @@ async fn connect_failed(id: u32, peer: SocketAddr, upstream: &Upstream, why: &st
         "session_close",
         id,
         json!({"session": id, "client": peer.to_string(), "upstream": upstream.to_string(),
-               "error": format!("cannot connect to upstream: {why}")}),
+               "reason": reason, "error": why}),
     ));
     let _ = cfg.out.send(batch).await;
 }
@@ -283,6 +414,8 @@ async fn connect_failed(id: u32, peer: SocketAddr, upstream: &Upstream, why: &st
 /// Hands copies of one direction's bytes to the analysis without ever waiting for it.
 struct Feed {
     tx: mpsc::Sender<Input>,
+    /// The session, for log lines.
+    id: u32,
     dir: Direction,
     /// Bytes dropped since the analysis last had room.
     pending_gap: u64,
@@ -334,11 +467,57 @@ enum PumpEnd {
     DestinationBroke,
 }
 
-async fn pump(from: &mut OwnedReadHalf, to: &mut OwnedWriteHalf, feed: &mut Feed) -> PumpEnd {
+type Reader = ReadHalf<Box<dyn Side>>;
+type Writer = WriteHalf<Box<dyn Side>>;
+
+/// What the pumps tell the relay's timers.
+#[derive(Debug)]
+struct Activity {
+    start: Instant,
+    /// Milliseconds from `start` to the latest read on either side.
+    last_read_ms: AtomicU64,
+    /// Bytes read from the client.
+    c2s_bytes: AtomicU64,
+}
+
+impl Activity {
+    fn read(&self, dir: Direction, n: usize) {
+        let ms = u64::try_from(self.start.elapsed().as_millis()).unwrap_or(u64::MAX);
+        self.last_read_ms.store(ms, Ordering::Relaxed);
+        if dir == Direction::ClientToServer {
+            self.c2s_bytes.fetch_add(n as u64, Ordering::Relaxed);
+        }
+    }
+
+    fn last_read(&self) -> Instant {
+        self.start + Duration::from_millis(self.last_read_ms.load(Ordering::Relaxed))
+    }
+}
+
+/// `1 s`, `1.5 s`.
+fn secs(d: Duration) -> String {
+    format!("{} s", d.as_secs_f64())
+}
+
+async fn pump(from: &mut Reader, to: &mut Writer, feed: &mut Feed, activity: &Activity) -> PumpEnd {
     let mut buf = vec![0u8; READ_BUFFER];
     loop {
         let n = match from.read(&mut buf).await {
             Ok(0) => {
+                // For TLS this sends close_notify before the FIN.
+                let _ = to.shutdown().await;
+                feed.end(End::Fin).await;
+                return PumpEnd::Fin;
+            }
+            // A TLS peer that closed its TCP side without close_notify: the bytes before it
+            // were authenticated and the peer did close, so it ends like a FIN (logged: a
+            // truncation by the network would look the same).
+            Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => {
+                let who = match feed.dir {
+                    Direction::ClientToServer => "the client",
+                    Direction::ServerToClient => "the upstream",
+                };
+                eprintln!("rtmpscope: session {}: {who} closed its TLS connection without close_notify", feed.id);
                 let _ = to.shutdown().await;
                 feed.end(End::Fin).await;
                 return PumpEnd::Fin;
@@ -349,8 +528,13 @@ async fn pump(from: &mut OwnedReadHalf, to: &mut OwnedWriteHalf, feed: &mut Feed
                 return PumpEnd::SourceBroke;
             }
         };
+        activity.read(feed.dir, n);
         let data = &buf[..n];
-        let written = to.write_all(data).await;
+        // A TLS writer may keep records buffered until flushed (a no-op for plain TCP).
+        let written = match to.write_all(data).await {
+            Ok(()) => to.flush().await,
+            Err(e) => Err(e),
+        };
         feed.data(data);
         if written.is_err() {
             feed.end(End::Reset).await;
@@ -359,23 +543,80 @@ async fn pump(from: &mut OwnedReadHalf, to: &mut OwnedWriteHalf, feed: &mut Feed
     }
 }
 
-/// Relays until both directions ended, one side broke, or the proxy stops. A side that
-/// resets makes the proxy reset the other side, so peers see what they would have seen.
-async fn relay(client: TcpStream, server: TcpStream, tx: mpsc::Sender<Input>, mut stop: watch::Receiver<bool>) {
-    let (mut cr, mut cw) = client.into_split();
-    let (mut sr, mut sw) = server.into_split();
-    let mut c2s = Feed { tx: tx.clone(), dir: Direction::ClientToServer, pending_gap: 0 };
-    let mut s2c = Feed { tx, dir: Direction::ServerToClient, pending_gap: 0 };
+/// Why the relay stopped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Stopped {
+    /// Both directions ended, or one side broke.
+    Ended,
+    /// The proxy is stopping.
+    Shutdown,
+    IdleTimeout,
+    HandshakeTimeout,
+}
+
+/// Relays until both directions ended, one side broke, a timeout, or the proxy stops. A side
+/// that resets makes the proxy reset the other side, so peers see what they would have seen.
+async fn relay(
+    id: u32,
+    client: Box<dyn Side>,
+    server: Box<dyn Side>,
+    tx: mpsc::Sender<Input>,
+    mut stop: watch::Receiver<bool>,
+    timeouts: Timeouts,
+) {
+    let (mut cr, mut cw) = tokio::io::split(client);
+    let (mut sr, mut sw) = tokio::io::split(server);
+    let mut c2s = Feed { tx: tx.clone(), id, dir: Direction::ClientToServer, pending_gap: 0 };
+    let mut s2c = Feed { tx, id, dir: Direction::ServerToClient, pending_gap: 0 };
     let mut ends: [Option<PumpEnd>; 2] = [None, None];
+    let activity = Activity { start: Instant::now(), last_read_ms: AtomicU64::new(0), c2s_bytes: AtomicU64::new(0) };
+    let mut stopped = Stopped::Ended;
     {
-        let a = pump(&mut cr, &mut sw, &mut c2s);
-        let b = pump(&mut sr, &mut cw, &mut s2c);
+        let a = pump(&mut cr, &mut sw, &mut c2s, &activity);
+        let b = pump(&mut sr, &mut cw, &mut s2c, &activity);
         tokio::pin!(a, b);
         loop {
+            // The next moment a timeout could strike; checked again when it comes, since reads
+            // may have moved it.
+            let handshaking = activity.c2s_bytes.load(Ordering::Relaxed) < CLIENT_HANDSHAKE_BYTES;
+            let handshake_deadline = timeouts.handshake.filter(|_| handshaking).map(|t| activity.start + t);
+            let idle_deadline = timeouts.idle.map(|t| activity.last_read() + t);
+            let deadline = match (handshake_deadline, idle_deadline) {
+                (Some(x), Some(y)) => Some(x.min(y)),
+                (x, y) => x.or(y),
+            };
+            let timer = tokio::time::sleep_until(deadline.unwrap_or_else(Instant::now).into());
             tokio::select! {
                 e = &mut a, if ends[0].is_none() => ends[0] = Some(e),
                 e = &mut b, if ends[1].is_none() => ends[1] = Some(e),
-                _ = stop.changed() => break,
+                _ = stop.changed() => {
+                    stopped = Stopped::Shutdown;
+                    break;
+                }
+                _ = timer, if deadline.is_some() => {
+                    let now = Instant::now();
+                    let sent = activity.c2s_bytes.load(Ordering::Relaxed);
+                    if let (Some(limit), true) = (timeouts.handshake, sent < CLIENT_HANDSHAKE_BYTES) {
+                        if now >= activity.start + limit {
+                            eprintln!(
+                                "rtmpscope: session {id}: closed: the client sent {sent} of the {CLIENT_HANDSHAKE_BYTES} RTMP handshake bytes in {} (--handshake-timeout)",
+                                secs(limit)
+                            );
+                            stopped = Stopped::HandshakeTimeout;
+                            break;
+                        }
+                    }
+                    if let Some(limit) = timeouts.idle {
+                        if now >= activity.last_read() + limit {
+                            eprintln!(
+                                "rtmpscope: session {id}: closed: no byte in either direction for {} (--idle-timeout)",
+                                secs(limit)
+                            );
+                            stopped = Stopped::IdleTimeout;
+                            break;
+                        }
+                    }
+                }
             }
             let broke = ends.iter().flatten().any(|e| *e != PumpEnd::Fin);
             if broke || ends.iter().all(Option::is_some) {
@@ -386,17 +627,35 @@ async fn relay(client: TcpStream, server: TcpStream, tx: mpsc::Sender<Input>, mu
     // Pass a reset on: the side opposite the one that broke is reset too.
     let client_side_broke = ends[0] == Some(PumpEnd::SourceBroke) || ends[1] == Some(PumpEnd::DestinationBroke);
     let server_side_broke = ends[1] == Some(PumpEnd::SourceBroke) || ends[0] == Some(PumpEnd::DestinationBroke);
+    let mut client = cr.unsplit(cw);
+    let mut server = sr.unsplit(sw);
     if client_side_broke && !server_side_broke {
-        let _ = sw.as_ref().set_zero_linger();
+        let _ = server.tcp().set_zero_linger();
     }
     if server_side_broke && !client_side_broke {
-        let _ = cw.as_ref().set_zero_linger();
+        let _ = client.tcp().set_zero_linger();
+    }
+    if matches!(stopped, Stopped::IdleTimeout | Stopped::HandshakeTimeout) {
+        // Close both sides in order (close_notify for TLS, then FIN), not with a reset.
+        let (x, y) = tokio::join!(
+            tokio::time::timeout(CLOSE_GRACE, client.shutdown()),
+            tokio::time::timeout(CLOSE_GRACE, server.shutdown())
+        );
+        let _ = (x, y);
     }
     for (feed, end) in [(&mut c2s, ends[0]), (&mut s2c, ends[1])] {
         if end.is_none() {
             feed.end(End::Open).await;
         }
     }
+    let reason = match stopped {
+        Stopped::Ended if client_side_broke || server_side_broke => CloseReason::Reset,
+        Stopped::Ended => CloseReason::Ended,
+        Stopped::Shutdown => CloseReason::Shutdown,
+        Stopped::IdleTimeout => CloseReason::IdleTimeout,
+        Stopped::HandshakeTimeout => CloseReason::HandshakeTimeout,
+    };
+    let _ = c2s.tx.send(Input::Closed { reason }).await;
 }
 
 #[cfg(test)]

@@ -133,6 +133,12 @@ pub fn amf3_to_json(v: &Amf3Value) -> Value {
             m.insert("$value".into(), amf3_to_json(value));
             Value::Object(m)
         }
+        Amf3Value::FlexMessage { class_name, fields } => {
+            let mut m = Map::new();
+            m.insert("$externalizable".into(), Value::String(class_name.clone()));
+            m.insert("$message".into(), Value::Object(amf3_entries_to_map(fields.iter())));
+            Value::Object(m)
+        }
         Amf3Value::ExternalizableRaw { class_name, bytes } => {
             let mut m = Map::new();
             m.insert("$externalizable".into(), Value::String(class_name.clone()));
@@ -339,8 +345,15 @@ mod tests {
                 json!({"$externalizable": "flex.messaging.io.ArrayCollection", "$value": null}),
             ),
             (
-                V::ExternalizableRaw { class_name: "DSK".into(), bytes: vec![0x0a, 0xff] },
-                json!({"$externalizable": "DSK", "$hex": "0aff"}),
+                V::ExternalizableRaw { class_name: "com.example.Ext".into(), bytes: vec![0x0a, 0xff] },
+                json!({"$externalizable": "com.example.Ext", "$hex": "0aff"}),
+            ),
+            (
+                V::FlexMessage {
+                    class_name: "DSK".into(),
+                    fields: vec![kv("destination", V::String("chat".into())), kv("correlationId", V::Null)],
+                },
+                json!({"$externalizable": "DSK", "$message": {"destination": "chat", "correlationId": null}}),
             ),
             (V::ByteArray(vec![0, 0xab]), json!({"$bytearray_hex": "00ab"})),
             (V::VectorInt { fixed: false, items: vec![-1] }, json!({"$vector_int": [-1]})),

@@ -122,14 +122,24 @@ pub(crate) fn decode(
             },
             8 => MessageBody::Audio(take(m, &mut issues, media::decode_audio(p, 0))),
             9 => MessageBody::Video(take(m, &mut issues, media::decode_video_in(p, 0, ctx))),
-            22 => MessageBody::Aggregate(take(m, &mut issues, decode_aggregate(p, m.timestamp, amf, ctx))),
+            22 => {
+                let mut a = take(m, &mut issues, decode_aggregate(p, m.timestamp, amf, ctx));
+                // Sub-message offsets were found relative to the body; report them in the stream.
+                for sub in &mut a.sub_messages {
+                    sub.offset = m.stream_offset(sub.offset);
+                }
+                MessageBody::Aggregate(a)
+            }
             20 | 17 => MessageBody::Command(take(m, &mut issues, command::decode_command(p, 0, ty.0 == 17, amf))),
             18 | 15 => MessageBody::Data(take(m, &mut issues, command::decode_data(p, 0, ty.0 == 15, amf))),
-            16 | 19 => MessageBody::SharedObject(take(
-                m,
-                &mut issues,
-                shared_object::decode_shared_object(p, 0, ty.0 == 16, dir, amf),
-            )),
+            16 | 19 => {
+                let mut so = take(m, &mut issues, shared_object::decode_shared_object(p, 0, ty.0 == 16, dir, amf));
+                // Event offsets were found relative to the body; report them in the stream.
+                for e in &mut so.events {
+                    e.offset = m.stream_offset(e.offset);
+                }
+                MessageBody::SharedObject(so)
+            }
             // RTMP §5.3.1.1 / §6: type ids outside the defined set.
             _ => {
                 issues.push(Issue::new(

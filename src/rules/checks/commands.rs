@@ -5,7 +5,7 @@
 //! need the whole history (what was asked before, which streams exist) only run while the
 //! session is known to be complete: seen from its handshake, with no bytes or messages lost.
 
-use super::CheckIssue;
+use super::{CheckIssue, Completeness};
 use crate::session::{Message, MessageBody, SessionEvent};
 use crate::wire::amf::AmfValue;
 use crate::wire::message::command::Command;
@@ -67,26 +67,6 @@ const FAILURE_SUFFIXES: &[&str] = &[
 /// Code suffixes that report success; their onStatus level is not `error`.
 const SUCCESS_SUFFIXES: &[&str] = &[".Start", ".Success"];
 
-/// Whether an event means messages of the session may have been lost, so history-based
-/// checks can no longer tell a missing message from one never sent.
-pub(super) fn loses_messages(ev: &SessionEvent) -> bool {
-    match ev {
-        SessionEvent::Resynced { .. } => true,
-        SessionEvent::Issue { issue, .. } => matches!(
-            issue.rule,
-            "tcp.gap"
-                | "chunk.resync"
-                | "chunk.undecoded-bytes"
-                | "chunk.message-interrupted"
-                | "chunk.message-incomplete"
-                | "chunk.unknown-chunk-stream"
-                | "limits.in-flight-bytes"
-        ),
-        SessionEvent::Message(m) => matches!(m.body, MessageBody::Raw { reason: "body-not-kept", .. }),
-        _ => false,
-    }
-}
-
 fn short(name: &str) -> String {
     name.chars().take(MAX_NAME).collect()
 }
@@ -123,7 +103,7 @@ struct Connect {
 #[derive(Debug, Default)]
 pub(crate) struct CommandChecks {
     /// Seen from the handshake on, with nothing lost since.
-    complete: bool,
+    complete: Completeness,
     connect: Option<Connect>,
     /// Both sides agreed on objectEncoding 3.
     amf3_negotiated: bool,
@@ -139,18 +119,13 @@ pub(crate) struct CommandChecks {
 
 impl CommandChecks {
     pub(crate) fn on_event(&mut self, ev: &SessionEvent, out: &mut Vec<CheckIssue>) {
-        if loses_messages(ev) {
-            self.complete = false;
-        }
-        match ev {
-            SessionEvent::Handshake(_) => self.complete = true,
-            SessionEvent::Message(m) => self.on_message(m, out),
-            _ => {}
+        if let Some(m) = self.complete.follow(ev) {
+            self.on_message(m, out);
         }
     }
 
     pub(crate) fn finish(&mut self, out: &mut Vec<CheckIssue>) {
-        if !self.complete {
+        if !self.complete.is_complete() {
             return;
         }
         for dir in Direction::BOTH {
@@ -211,7 +186,7 @@ impl CommandChecks {
 
     /// RTMP 1.0 §7.2.1.1 (derived): connect opens the NetConnection; nothing is asked before it.
     fn check_after_connect(&mut self, m: &Message, name: &str, out: &mut Vec<CheckIssue>) {
-        if self.complete && self.connect.is_none() {
+        if self.complete.is_complete() && self.connect.is_none() {
             out.push(issue(
                 m,
                 "command.before-connect",
@@ -319,7 +294,7 @@ impl CommandChecks {
         }
         let Some(pos) = side.outstanding.iter().position(|r| r.txn == txn) else {
             // RTMP 1.0 §7.2 (derived): an answer repeats the id of one request of the peer, once.
-            if self.complete {
+            if self.complete.is_complete() {
                 let detail = match side.answered.iter().find(|(t, _)| *t == txn) {
                     Some((_, at)) => format!(
                         "{name}({}) answers a request already answered at offset {at}; each request gets one answer",
@@ -406,7 +381,7 @@ impl CommandChecks {
                     // Bounded: a session creating more streams than this stops being tracked for
                     // new ones; `complete` is cleared so unknown-stream checks stay quiet.
                     if self.live_streams.len() >= MAX_STREAMS || self.created_streams.len() >= MAX_STREAMS {
-                        self.complete = false;
+                        self.complete.lose();
                         return;
                     }
                     self.live_streams.push(id);
@@ -420,7 +395,7 @@ impl CommandChecks {
 
     fn on_netstream_command(&mut self, m: &Message, c: &Command, name: &str, out: &mut Vec<CheckIssue>) {
         // RTMP 1.0 §7.2.2: NetStream commands go on a stream createStream returned.
-        if self.complete && !self.live_streams.contains(&m.stream_id) {
+        if self.complete.is_complete() && !self.live_streams.contains(&m.stream_id) {
             let why = if m.stream_id == 0 {
                 "stream 0 is the NetConnection's".to_string()
             } else if self.created_streams.contains(&m.stream_id) {
@@ -531,7 +506,7 @@ impl CommandChecks {
         let detail = if code.starts_with("NetStream.") {
             if m.stream_id == 0 {
                 Some(format!("{code} was sent on message stream 0, not on the NetStream's own stream"))
-            } else if self.complete && !self.created_streams.contains(&m.stream_id) {
+            } else if self.complete.is_complete() && !self.created_streams.contains(&m.stream_id) {
                 Some(format!("{code} was sent on message stream {}, which no createStream returned", m.stream_id))
             } else {
                 None
@@ -551,7 +526,7 @@ impl CommandChecks {
         if m.type_id != MessageType::COMMAND_AMF3 && m.type_id != MessageType::DATA_AMF3 {
             return;
         }
-        if !self.complete {
+        if !self.complete.is_complete() {
             return;
         }
         let allowed = if self.connect_answered {

@@ -314,6 +314,22 @@ fn shared_object_cases() -> Vec<Case> {
             clean_message(amf0_so, &so_body(&[])),
         ),
         case(
+            "a type-16 RequestChange whose value is bare AMF3 (0x06 string) instead of 0x11-switched",
+            so::RAW_AMF3_VALUE,
+            {
+                let mut d = so_name("topic");
+                d.extend([0x06, 0x0b, b'h', b'e', b'l', b'l', b'o']);
+                let body = [&[0][..], &so_body(&[(3, d)])].concat();
+                let (sc, _, at) = client_message(amf3_so, 0, &body);
+                (sc, C, at + 1 + SO_HEADER + 5)
+            },
+            {
+                let mut d = so_name("topic");
+                d.extend([0x11, 0x06, 0x0b, b'h', b'e', b'l', b'l', b'o']);
+                clean_message(amf3_so, &[&[0][..], &so_body(&[(3, d)])].concat())
+            },
+        ),
+        case(
             "an AMF3 shared object message",
             so::AMF3_LAYOUT,
             at_body(amf3_so, &[&[0][..], &so_body(&[(1, vec![])])].concat()),

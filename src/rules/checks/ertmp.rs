@@ -7,8 +7,8 @@
 //! Also here: legacy and enhanced signalling mixed on one track, and onMetaData codec ids
 //! written as strings.
 
-use super::commands::loses_messages;
 use super::CheckIssue;
+use super::Completeness;
 use crate::session::{Message, MessageBody, SessionEvent};
 use crate::wire::amf::AmfValue;
 use crate::wire::media::{FourCc, FrameType, VideoPacketType};
@@ -23,6 +23,7 @@ pub const RECONNECT_INVALID: &str = "ertmp.reconnect-request-invalid";
 pub const RECONNECT_NOT_ANNOUNCED: &str = "ertmp.reconnect-not-announced";
 pub const MIXED_SIGNALLING: &str = "ertmp.mixed-signalling";
 pub const METADATA_CODEC_ID_STRING: &str = "ertmp.metadata-codec-id-string";
+pub const TRACK_NOT_DESCRIBED: &str = "ertmp.track-not-described";
 
 /// capsEx bits (E-RTMP v2, enum CapsExMask).
 const CAPS_RECONNECT: u32 = 0x01;
@@ -31,7 +32,12 @@ const CAPS_MOD_EX: u32 = 0x04;
 const CAPS_NANO_OFFSET: u32 = 0x08;
 const CAPS_ALL: u32 = 0x0F;
 /// FourCcInfoMask bits: CanDecode, CanEncode, CanForward.
+const INFO_CAN_DECODE: u32 = 0x01;
+const INFO_CAN_FORWARD: u32 = 0x04;
 const INFO_ALL: u32 = 0x07;
+/// The flags that let a peer take media of a codec: it decodes it or forwards it (CanEncode
+/// says what it can send, not what it can receive).
+const INFO_RECEIVE: u32 = INFO_CAN_DECODE | INFO_CAN_FORWARD;
 
 /// Entries remembered from one capability list (the rest are checked, not kept).
 const MAX_ENTRIES: usize = 64;
@@ -45,22 +51,50 @@ const RECONNECT_CODE: &str = "NetConnection.Connect.ReconnectRequest";
 struct Caps {
     /// fourCcList entries ("*" included).
     list: Vec<String>,
-    /// InfoMap keys whose flags are not 0 ("*" included).
-    video: Vec<String>,
-    audio: Vec<String>,
+    /// InfoMap entries, key ("*" included) and flags.
+    video: Vec<(String, u32)>,
+    audio: Vec<(String, u32)>,
     caps_ex: u32,
     /// Any E-RTMP property at all.
     any: bool,
 }
 
+/// How a client's announcement covers a codec it is sent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Coverage {
+    /// fourCcList names it (or "*"), or the InfoMap flags include CanDecode or CanForward.
+    Receives,
+    /// The InfoMap names it (or "*") only with flags that do not include receiving.
+    FlagsWithoutReceive(u32),
+    /// Nothing names it.
+    Absent,
+}
+
 impl Caps {
-    fn announces(&self, kind: Kind, fourcc: FourCc) -> bool {
+    /// E-RTMP v2 connect: fourCcList names codecs the client supports ("*" any); the InfoMap
+    /// gives flags per codec, and a "*" entry applies to every codec, overriding the codec's
+    /// own entry (its flags are added to them, as the specification's example combines "*":
+    /// CanForward with "vp09": CanDecode | CanEncode to mean all three for VP9). A client that
+    /// is sent a codec must be able to decode or forward it.
+    fn coverage(&self, kind: Kind, fourcc: FourCc) -> Coverage {
         let text = fourcc.text();
+        if self.list.iter().any(|k| k == "*" || *k == text) {
+            return Coverage::Receives;
+        }
         let map = match kind {
             Kind::Video => &self.video,
             Kind::Audio => &self.audio,
         };
-        self.list.iter().chain(map.iter()).any(|k| k == "*" || *k == text)
+        let named: Vec<u32> = map.iter().filter(|(k, _)| k == "*" || *k == text).map(|(_, f)| *f).collect();
+        if named.is_empty() {
+            return Coverage::Absent;
+        }
+        let flags = named.iter().fold(0, |a, f| a | f);
+        if flags & INFO_RECEIVE != 0 {
+            Coverage::Receives
+        } else {
+            Coverage::FlagsWithoutReceive(flags)
+        }
     }
 }
 
@@ -89,10 +123,22 @@ struct TrackSignal {
     reported: bool,
 }
 
+/// A media track of one message stream in one direction.
+type TrackKey = (Direction, u32, Kind);
+
+/// A non-default track seen in multitrack media, and the first message that carried it.
+#[derive(Debug)]
+struct ExtraTrack {
+    key: TrackKey,
+    track: u8,
+    offset: u64,
+    index: u64,
+}
+
 #[derive(Debug, Default)]
 pub(crate) struct ErtmpChecks {
     /// Seen from the handshake on, with nothing lost since.
-    complete: bool,
+    complete: Completeness,
     /// The client's connect was seen (and the session was complete then).
     client: Option<Caps>,
     connect_txn: Option<f64>,
@@ -100,6 +146,10 @@ pub(crate) struct ErtmpChecks {
     reported_fourcc: Vec<(Kind, FourCc)>,
     reported_caps: u32,
     tracks: Vec<TrackSignal>,
+    /// Track ids the last onMetaData of (direction, stream, kind) describes in its TrackIdInfoMap.
+    described: Vec<(TrackKey, Vec<u32>)>,
+    /// Non-default tracks seen in multitrack media.
+    extra_tracks: Vec<ExtraTrack>,
 }
 
 fn number_bits(v: f64) -> Option<u32> {
@@ -108,17 +158,72 @@ fn number_bits(v: f64) -> Option<u32> {
 
 impl ErtmpChecks {
     pub(crate) fn on_event(&mut self, ev: &SessionEvent, out: &mut Vec<CheckIssue>) {
-        if loses_messages(ev) {
-            self.complete = false;
-        }
-        match ev {
-            SessionEvent::Handshake(_) => self.complete = true,
-            SessionEvent::Message(m) => self.on_message(m, out),
-            _ => {}
+        if let Some(m) = self.complete.follow(ev) {
+            self.on_message(m, out);
         }
     }
 
-    pub(crate) fn finish(&mut self, _out: &mut Vec<CheckIssue>) {}
+    /// E-RTMP v2 Multitrack / Enhancing onMetaData: tracks other than the default (trackId 0)
+    /// are described by audioTrackIdInfoMap / videoTrackIdInfoMap keyed by trackId. Judged at
+    /// the end, so metadata sent after the media still counts, and only for sessions seen whole.
+    pub(crate) fn finish(&mut self, out: &mut Vec<CheckIssue>) {
+        if !self.complete.is_complete() {
+            return;
+        }
+        for ExtraTrack { key, track, offset, index } in &self.extra_tracks {
+            let described = self.described.iter().find(|(k, _)| k == key).map(|(_, ids)| ids.as_slice());
+            if described.is_some_and(|ids| ids.contains(&u32::from(*track))) {
+                continue;
+            }
+            let (dir, stream, kind) = *key;
+            let why = match described {
+                None => "no onMetaData on this stream".to_string(),
+                Some([]) => format!("onMetaData has no {}TrackIdInfoMap", kind.name()),
+                Some(ids) => format!("its {}TrackIdInfoMap describes tracks {ids:?}", kind.name()),
+            };
+            out.push(CheckIssue::new(
+                dir,
+                *offset,
+                TRACK_NOT_DESCRIBED,
+                format!(
+                    "{} track {track} on message stream {stream} is not described by onMetaData ({why}); tracks \
+                     other than the default track 0 should have an entry keyed by their trackId",
+                    kind.name()
+                ),
+                Some(*index),
+            ));
+        }
+    }
+
+    /// Notes the non-default tracks of a multitrack message.
+    fn on_tracks(&mut self, m: &Message, kind: Kind, tracks: &[crate::wire::media::ex::Track]) {
+        let key = (m.direction, m.stream_id, kind);
+        for t in tracks {
+            let Some(id) = t.track_id.filter(|&id| id != 0) else { continue };
+            if self.extra_tracks.iter().any(|t| t.key == key && t.track == id) || self.extra_tracks.len() >= MAX_TRACKS
+            {
+                continue;
+            }
+            self.extra_tracks.push(ExtraTrack { key, track: id, offset: m.offset, index: m.index });
+        }
+    }
+
+    /// Records which tracks an onMetaData describes.
+    fn on_metadata(&mut self, m: &Message, meta: &AmfValue) {
+        for kind in [Kind::Video, Kind::Audio] {
+            let key = (m.direction, m.stream_id, kind);
+            let map = meta.get(&format!("{}TrackIdInfoMap", kind.name()));
+            let ids: Vec<u32> = map
+                .and_then(AmfValue::entries)
+                .map(|e| e.iter().filter_map(|(k, _)| k.parse::<u32>().ok()).take(MAX_TRACKS).collect())
+                .unwrap_or_default();
+            if let Some(d) = self.described.iter_mut().find(|(k, _)| *k == key) {
+                d.1 = ids;
+            } else if self.described.len() < MAX_TRACKS {
+                self.described.push((key, ids));
+            }
+        }
+    }
 
     fn on_message(&mut self, m: &Message, out: &mut Vec<CheckIssue>) {
         match &m.body {
@@ -127,7 +232,7 @@ impl ErtmpChecks {
                 if m.direction == Direction::ClientToServer && name == Some("connect") && self.connect_txn.is_none() {
                     self.connect_txn = c.transaction_id;
                     let caps = c.command_object.as_ref().map(|o| read_caps(m, o, out)).unwrap_or_default();
-                    if self.complete {
+                    if self.complete.is_complete() {
                         self.client = Some(caps);
                     }
                 } else if m.direction == Direction::ServerToClient
@@ -141,7 +246,11 @@ impl ErtmpChecks {
                     self.on_status(m, c.arguments.first(), out);
                 }
             }
-            MessageBody::Data(d) => on_data(m, &d.values, out),
+            MessageBody::Data(d) => {
+                if let Some(meta) = on_data(m, &d.values, out) {
+                    self.on_metadata(m, meta);
+                }
+            }
             MessageBody::Video(t) => {
                 let legacy = t
                     .codec_id
@@ -150,6 +259,7 @@ impl ErtmpChecks {
                 let ex = t.ex.as_ref().filter(|e| e.packet_type != VideoPacketType::METADATA).and_then(|e| e.fourcc);
                 self.on_signal(m, Kind::Video, legacy, ex, out);
                 if let Some(e) = &t.ex {
+                    self.on_tracks(m, Kind::Video, &e.tracks);
                     let fourccs = e.fourcc.into_iter().chain(e.tracks.iter().filter_map(|tr| tr.fourcc));
                     let fourccs: Vec<FourCc> = fourccs.collect();
                     self.on_server_ex(
@@ -167,6 +277,7 @@ impl ErtmpChecks {
                 let legacy = t.sound_format.and_then(|f| legacy_audio_fourcc(f.0));
                 self.on_signal(m, Kind::Audio, legacy, t.ex.as_ref().and_then(|e| e.fourcc), out);
                 if let Some(e) = &t.ex {
+                    self.on_tracks(m, Kind::Audio, &e.tracks);
                     let fourccs = e.fourcc.into_iter().chain(e.tracks.iter().filter_map(|tr| tr.fourcc));
                     let fourccs: Vec<FourCc> = fourccs.collect();
                     self.on_server_ex(
@@ -264,23 +375,30 @@ impl ErtmpChecks {
         }
         let Some(client) = &self.client else { return };
         for &f in fourccs {
-            if client.announces(kind, f)
+            let coverage = client.coverage(kind, f);
+            if coverage == Coverage::Receives
                 || self.reported_fourcc.contains(&(kind, f))
                 || self.reported_fourcc.len() >= MAX_TRACKS
             {
                 continue;
             }
             self.reported_fourcc.push((kind, f));
+            let why = match coverage {
+                Coverage::FlagsWithoutReceive(flags) => format!(
+                    "whose connect {}FourCcInfoMap gives it only flags 0x{flags:x} (neither CanDecode 0x01 nor \
+                     CanForward 0x04)",
+                    kind.name()
+                ),
+                _ => format!("whose connect announced no such codec (fourCcList or {}FourCcInfoMap)", kind.name()),
+            };
             out.push(CheckIssue::new(
                 m.direction,
                 m.offset,
                 FOURCC_NOT_ANNOUNCED,
                 format!(
-                    "the server sends {} {:?} to a client whose connect announced no such codec (fourCcList or \
-                     {}FourCcInfoMap); later messages of this codec are not reported again",
+                    "the server sends {} {:?} to a client {why}; later messages of this codec are not reported again",
                     kind.name(),
                     f.text(),
-                    kind.name()
                 ),
                 Some(m.index),
             ));
@@ -380,8 +498,9 @@ fn legacy_audio_fourcc(format: u8) -> Option<FourCc> {
 }
 
 /// E-RTMP v2 "Enhancing onMetaData": videocodecid / audiocodecid are numbers (the FourCC read
-/// as a big-endian integer for enhanced codecs), never the FourCC string.
-fn on_data(m: &Message, values: &[AmfValue], out: &mut Vec<CheckIssue>) {
+/// as a big-endian integer for enhanced codecs), never the FourCC string. Returns the metadata
+/// object of an onMetaData.
+fn on_data<'a>(m: &Message, values: &'a [AmfValue], out: &mut Vec<CheckIssue>) -> Option<&'a AmfValue> {
     let meta = match values {
         [first, second, meta, ..]
             if first.as_str() == Some("@setDataFrame") && second.as_str() == Some("onMetaData") =>
@@ -389,7 +508,7 @@ fn on_data(m: &Message, values: &[AmfValue], out: &mut Vec<CheckIssue>) {
             meta
         }
         [first, meta, ..] if first.as_str() == Some("onMetaData") => meta,
-        _ => return,
+        _ => return None,
     };
     for key in ["videocodecid", "audiocodecid"] {
         if let Some(AmfValue::String(s)) = meta.get(key) {
@@ -406,6 +525,7 @@ fn on_data(m: &Message, values: &[AmfValue], out: &mut Vec<CheckIssue>) {
             ));
         }
     }
+    Some(meta)
 }
 
 /// Reads (and checks the types of) the E-RTMP properties of a connect command object or a
@@ -480,8 +600,8 @@ fn read_caps(m: &Message, obj: &AmfValue, out: &mut Vec<CheckIssue>) -> Caps {
                 Kind::Video => &mut caps.video,
                 Kind::Audio => &mut caps.audio,
             };
-            if bits != 0 && list.len() < MAX_ENTRIES {
-                list.push(k.clone());
+            if list.len() < MAX_ENTRIES {
+                list.push((k.clone(), bits));
             }
         }
     }

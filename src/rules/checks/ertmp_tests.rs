@@ -147,6 +147,34 @@ fn server_codecs_the_client_did_not_announce_are_warnings() {
         server_video(&mut sc, 0, &seq_end(FourCc::AV01));
         assert_none(&sc, FOURCC_NOT_ANNOUNCED);
     }
+    // InfoMap flags: CanEncode (0x02) alone does not let the client take the codec; CanDecode
+    // or CanForward does, from the codec's own entry or from "*" (whose flags add to it).
+    for (map, expected) in [
+        (obj(&[("av01", n(2.0))]), Some("flags 0x2")),
+        (obj(&[("av01", n(0.0))]), Some("flags 0x0")),
+        (obj(&[("*", n(2.0))]), Some("flags 0x2")),
+        (obj(&[("*", n(2.0)), ("av01", n(2.0))]), Some("flags 0x2")),
+        (obj(&[("hvc1", n(7.0))]), Some("announced no such codec")),
+        (obj(&[("av01", n(4.0))]), None),
+        (obj(&[("*", n(1.0)), ("av01", n(2.0))]), None),
+        (obj(&[("*", n(2.0)), ("av01", n(4.0))]), None),
+    ] {
+        let mut sc = playing(&[("videoFourCcInfoMap", map.clone())]);
+        let at = server_video(&mut sc, 0, &seq_end(FourCc::AV01));
+        match expected {
+            Some(text) => {
+                assert_once(&sc, FOURCC_NOT_ANNOUNCED, S, at);
+                let issues = evaluate(&sc);
+                let detail = &issues.iter().find(|i| i.issue.rule == FOURCC_NOT_ANNOUNCED).unwrap().issue.detail;
+                assert!(detail.contains(text), "{map:?}: {detail}");
+            }
+            None => assert_none(&sc, FOURCC_NOT_ANNOUNCED),
+        }
+    }
+    // fourCcList carries no flags: a listed codec is announced whatever the InfoMap says.
+    let mut sc = playing(&[("fourCcList", list(&["av01"])), ("videoFourCcInfoMap", obj(&[("av01", n(2.0))]))]);
+    server_video(&mut sc, 0, &seq_end(FourCc::AV01));
+    assert_none(&sc, FOURCC_NOT_ANNOUNCED);
     // A publisher's enhanced media is not judged against its own announcement.
     let (mut sc, _) = connect(&[("fourCcList", list(&["avc1"]))], &server_caps());
     sc.video(C, 1, 0, &seq_end(FourCc::AV01));
@@ -268,4 +296,71 @@ fn metadata_codec_ids_written_as_strings_are_warnings() {
     let mut sc = playing(&[("fourCcList", list(&["*"]))]);
     sc.data(S, 5, 1, 0, &[s("onMetaData"), meta(n(f64::from(u32::from_be_bytes(*b"hvc1"))))]);
     assert_none(&sc, METADATA_CODEC_ID_STRING);
+}
+
+/// A publisher's onMetaData on stream 1 with `entries`.
+fn metadata(sc: &mut Script, entries: Vec<(&str, AmfValue)>) {
+    let entries: Vec<(String, AmfValue)> = entries.into_iter().map(|(k, v)| (k.to_string(), v)).collect();
+    let array = AmfValue::EcmaArray { declared_count: entries.len() as u32, entries };
+    sc.data(C, 4, 1, 0, &[s("@setDataFrame"), s("onMetaData"), array]);
+}
+
+#[test]
+fn additional_tracks_not_described_in_metadata_are_noted() {
+    let tracks = [
+        TrackIn { fourcc: FourCc::AV01, track_id: 0, payload: &[] },
+        TrackIn { fourcc: FourCc::AV01, track_id: 2, payload: &[] },
+    ];
+    // ManyTracks of SequenceEnd packets: tracks 0 and 2.
+    let video = multitrack_video(1, 1, 2, &tracks);
+    let audio_tracks = [TrackIn { fourcc: FourCc::OPUS, track_id: 1, payload: &[] }];
+    let audio = crate::wire::media::encode::multitrack_audio(1, 2, &audio_tracks);
+    let described = |map: &[(&str, AmfValue)]| obj(map);
+    let track = || obj(&[("width", n(640.0)), ("videocodecid", n(f64::from(u32::from_be_bytes(*b"av01"))))]);
+
+    // No map: track 2 is reported once, at its first message; track 0 never.
+    let (mut sc, _) = connect(&[], &server_caps());
+    metadata(&mut sc, vec![("width", n(1280.0))]);
+    let at = sc.offset(C);
+    sc.video(C, 1, 0, &video);
+    sc.video(C, 1, 40, &video);
+    assert_once(&sc, TRACK_NOT_DESCRIBED, C, at);
+
+    // A map that describes track 1 but not track 2.
+    let (mut sc, _) = connect(&[], &server_caps());
+    metadata(&mut sc, vec![("videoTrackIdInfoMap", described(&[("1", track())]))]);
+    let at = sc.offset(C);
+    sc.video(C, 1, 0, &video);
+    assert_once(&sc, TRACK_NOT_DESCRIBED, C, at);
+    let detail = evaluate(&sc).into_iter().find(|i| i.issue.rule == TRACK_NOT_DESCRIBED).unwrap().issue.detail;
+    assert!(detail.contains("describes tracks [1]"), "{detail}");
+
+    // Audio tracks are looked up in the audio map, not the video one.
+    let (mut sc, _) = connect(&[], &server_caps());
+    metadata(&mut sc, vec![("videoTrackIdInfoMap", described(&[("1", track())]))]);
+    let at = sc.offset(C);
+    sc.audio(C, 1, 0, &audio);
+    assert_once(&sc, TRACK_NOT_DESCRIBED, C, at);
+
+    // Described before or after the media: nothing to note.
+    let (mut sc, _) = connect(&[], &server_caps());
+    metadata(&mut sc, vec![("videoTrackIdInfoMap", described(&[("2", track())]))]);
+    sc.video(C, 1, 0, &video);
+    assert_none(&sc, TRACK_NOT_DESCRIBED);
+    let (mut sc, _) = connect(&[], &server_caps());
+    sc.video(C, 1, 0, &video);
+    sc.audio(C, 1, 0, &audio);
+    metadata(
+        &mut sc,
+        vec![
+            ("videoTrackIdInfoMap", described(&[("2", track())])),
+            ("audioTrackIdInfoMap", described(&[("1", obj(&[("channels", n(2.0))]))])),
+        ],
+    );
+    assert_none(&sc, TRACK_NOT_DESCRIBED);
+
+    // Only the default track: nothing to describe.
+    let (mut sc, _) = connect(&[], &server_caps());
+    sc.video(C, 1, 0, &multitrack_video(1, 1, 2, &tracks[..1]));
+    assert_none(&sc, TRACK_NOT_DESCRIBED);
 }

@@ -5,8 +5,8 @@
 //! what the stream's metadata declared. Timestamp order is checked by the session decoder,
 //! not here.
 
-use super::commands::loses_messages;
 use super::CheckIssue;
+use super::Completeness;
 use crate::session::{Message, MessageBody, SessionEvent};
 use crate::wire::amf::AmfValue;
 use crate::wire::media::{AudioTag, FourCc, SoundFormat, VideoTag};
@@ -81,7 +81,7 @@ impl Stream {
 #[derive(Debug, Default)]
 pub(crate) struct MediaChecks {
     /// Seen from the handshake on, with nothing lost since.
-    complete: bool,
+    complete: Completeness,
     streams: Vec<Stream>,
 }
 
@@ -130,13 +130,8 @@ fn fmt_codec(v: f64) -> String {
 
 impl MediaChecks {
     pub(crate) fn on_event(&mut self, ev: &SessionEvent, out: &mut Vec<CheckIssue>) {
-        if loses_messages(ev) {
-            self.complete = false;
-        }
-        match ev {
-            SessionEvent::Handshake(_) => self.complete = true,
-            SessionEvent::Message(m) => self.on_message(m, out),
-            _ => {}
+        if let Some(m) = self.complete.follow(ev) {
+            self.on_message(m, out);
         }
     }
 
@@ -319,7 +314,7 @@ impl MediaChecks {
         is_key: bool,
         out: &mut Vec<CheckIssue>,
     ) {
-        let complete = self.complete;
+        let complete = self.complete.is_complete();
         let Some(s) = self.stream(m.direction, m.stream_id) else { return };
         let push = |out: &mut Vec<CheckIssue>, rule: &'static str, detail: String| {
             out.push(CheckIssue::new(m.direction, m.offset, rule, detail, Some(m.index)));

@@ -289,3 +289,38 @@ fn amf_body() -> Vec<u8> {
     crate::wire::amf::amf0::encode_values(&[s("onCuePoint"), n(0.0)], &mut v);
     v
 }
+
+/// Sub-message offsets of an aggregate are stream offsets: one after a chunk boundary is placed
+/// past the continuation chunk's header.
+#[test]
+fn aggregate_sub_message_offsets_are_stream_offsets() {
+    use crate::session::{MessageBody, Session, SessionConfig, SessionEvent, Start};
+    use crate::wire::media::encode::SubIn;
+    let mut sc = publishing();
+    let chunk = u64::from(sc.encoder(C).chunk_size);
+    // Two MP3 sub-messages of 150 bytes each: the second starts at body offset 11 + 150 + 4.
+    let mp3 = [&[0x2f][..], &[0u8; 149]].concat();
+    let at = aggregate(
+        &mut sc,
+        0,
+        &[
+            SubIn { type_id: 8, timestamp: 0, stream_id: 0, body: &mp3 },
+            SubIn { type_id: 8, timestamp: 26, stream_id: 0, body: &mp3 },
+        ],
+    );
+    let mut session = Session::new(SessionConfig::default(), Start::Handshake);
+    let mut offsets = None;
+    for (dir, bytes) in sc.writes() {
+        session.handle_bytes(*dir, bytes);
+        while let Some(ev) = session.poll_event() {
+            if let SessionEvent::Message(m) = ev {
+                if let MessageBody::Aggregate(a) = &m.body {
+                    offsets = Some(a.sub_messages.iter().map(|s| s.offset).collect::<Vec<_>>());
+                }
+            }
+        }
+    }
+    assert!(chunk < 165, "the second sub-message must lie in a continuation chunk (chunk size {chunk})");
+    // `at` is the body's first byte; a 1-byte header precedes each further chunk.
+    assert_eq!(offsets, Some(vec![at, at + 165 + 165 / chunk]));
+}

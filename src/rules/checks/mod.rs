@@ -8,10 +8,63 @@ mod commands;
 mod control;
 mod ertmp;
 mod media;
+mod shared_objects;
 
 use crate::session::script::Script;
-use crate::session::{Session, SessionConfig, SessionEvent, Start};
+use crate::session::{Message, MessageBody, Session, SessionConfig, SessionEvent, Start};
 use crate::wire::{Direction, Issue};
+
+/// Whether a session has been seen whole so far: from its handshake on, with no byte or
+/// message lost since. History-based checks judge absences (a missing answer, a stream never
+/// created) only while it holds.
+#[derive(Debug, Default, Clone, Copy)]
+pub(crate) struct Completeness(bool);
+
+impl Completeness {
+    /// Follows the next event and hands back the message it carries, if any.
+    pub(crate) fn follow<'a>(&mut self, ev: &'a SessionEvent) -> Option<&'a Message> {
+        if loses_messages(ev) {
+            self.0 = false;
+        }
+        match ev {
+            SessionEvent::Handshake(_) => {
+                self.0 = true;
+                None
+            }
+            SessionEvent::Message(m) => Some(m),
+            _ => None,
+        }
+    }
+
+    pub(crate) fn is_complete(self) -> bool {
+        self.0
+    }
+
+    /// Gives up on completeness (a check stopped keeping some of its history).
+    pub(crate) fn lose(&mut self) {
+        self.0 = false;
+    }
+}
+
+/// Whether an event means messages of the session may have been lost, so history-based
+/// checks can no longer tell a missing message from one never sent.
+fn loses_messages(ev: &SessionEvent) -> bool {
+    match ev {
+        SessionEvent::Resynced { .. } => true,
+        SessionEvent::Issue { issue, .. } => matches!(
+            issue.rule,
+            "tcp.gap"
+                | "chunk.resync"
+                | "chunk.undecoded-bytes"
+                | "chunk.message-interrupted"
+                | "chunk.message-incomplete"
+                | "chunk.unknown-chunk-stream"
+                | "limits.in-flight-bytes"
+        ),
+        SessionEvent::Message(m) => matches!(m.body, MessageBody::Raw { reason: "body-not-kept", .. }),
+        _ => false,
+    }
+}
 
 /// An issue found by a stateful check.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -41,6 +94,7 @@ pub struct Checker {
     commands: commands::CommandChecks,
     media: media::MediaChecks,
     ertmp: ertmp::ErtmpChecks,
+    shared_objects: shared_objects::SharedObjectChecks,
 }
 
 impl Checker {
@@ -54,6 +108,7 @@ impl Checker {
         self.commands.on_event(ev, out);
         self.media.on_event(ev, out);
         self.ertmp.on_event(ev, out);
+        self.shared_objects.on_event(ev, out);
     }
 
     /// The session is over: report what never happened (answers never sent, …).
@@ -96,6 +151,8 @@ mod commands_tests;
 mod ertmp_tests;
 #[cfg(test)]
 mod media_tests;
+#[cfg(test)]
+mod shared_objects_tests;
 #[cfg(test)]
 mod tests;
 

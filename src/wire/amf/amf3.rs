@@ -26,8 +26,16 @@
 //!   `amf3.empty-string-reference`: that encoder wrongly put the empty string in its table.
 //! - A traits reference out of range is fatal: the object's layout is unknown from there on.
 //! - Externalizable objects carry class-defined bytes. `flex.messaging.io.ArrayCollection` and
-//!   `flex.messaging.io.ObjectProxy` wrap one AMF3 value and are decoded; for any other class
-//!   the rest of the body is kept raw ([`Amf3Value::ExternalizableRaw`]) and decoding stops.
+//!   `flex.messaging.io.ObjectProxy` wrap one AMF3 value and are decoded. The small forms of the
+//!   Flex messages, `DSA` (AsyncMessageExt), `DSK` (AcknowledgeMessageExt) and `DSC`
+//!   (CommandMessageExt), also under their full class names, are decoded as BlazeDS writes
+//!   them: per class level (AbstractMessage, then AsyncMessage, then AcknowledgeMessage or
+//!   CommandMessage) flag bytes, each with bit 7 meaning "another flag byte follows", and one
+//!   AMF3 value for each set flag bit, in bit order, sharing the body's tables; flag bits no
+//!   version defines are read as values too (BlazeDS does so for bits 0-5 beyond the known
+//!   ones) and named `reserved:LEVEL:BYTE:BIT` ([`Amf3Value::FlexMessage`]). For any other
+//!   class the rest of the body is kept raw ([`Amf3Value::ExternalizableRaw`]) and decoding
+//!   stops.
 //! - Integer, uint and double vector elements are packed data like ByteArray bytes and do not
 //!   count as values for `AmfLimits::max_values`; every marker read does.
 //! - Each table holds at most `AmfLimits::max_values` entries (`amf3.table-limit`).
@@ -100,6 +108,83 @@ pub const MAX_EXPANDED_BYTES: usize = 16 << 20;
 /// The externalizable classes decoded: each wraps exactly one AMF3 value.
 pub const ARRAY_COLLECTION: &str = "flex.messaging.io.ArrayCollection";
 pub const OBJECT_PROXY: &str = "flex.messaging.io.ObjectProxy";
+
+/// The class levels of a Flex small message, outermost first.
+const FLEX_ABSTRACT: u8 = 0;
+const FLEX_ASYNC: u8 = 1;
+const FLEX_ACKNOWLEDGE: u8 = 2;
+const FLEX_COMMAND: u8 = 3;
+
+/// Class names of the Flex small messages and their class levels.
+pub const FLEX_MESSAGES: [(&str, &[u8]); 6] = [
+    ("DSA", &[FLEX_ABSTRACT, FLEX_ASYNC]),
+    ("flex.messaging.messages.AsyncMessageExt", &[FLEX_ABSTRACT, FLEX_ASYNC]),
+    ("DSK", &[FLEX_ABSTRACT, FLEX_ASYNC, FLEX_ACKNOWLEDGE]),
+    ("flex.messaging.messages.AcknowledgeMessageExt", &[FLEX_ABSTRACT, FLEX_ASYNC, FLEX_ACKNOWLEDGE]),
+    ("DSC", &[FLEX_ABSTRACT, FLEX_ASYNC, FLEX_COMMAND]),
+    ("flex.messaging.messages.CommandMessageExt", &[FLEX_ABSTRACT, FLEX_ASYNC, FLEX_COMMAND]),
+];
+
+/// The fields a class level defines, by (flag byte, bit) (BlazeDS AbstractMessage,
+/// AsyncMessage and CommandMessage readExternal; AcknowledgeMessage defines none).
+fn flex_field(level: u8, byte: usize, bit: u8) -> Option<&'static str> {
+    Some(match (level, byte, bit) {
+        (FLEX_ABSTRACT, 0, 0) => "body",
+        (FLEX_ABSTRACT, 0, 1) => "clientId",
+        (FLEX_ABSTRACT, 0, 2) => "destination",
+        (FLEX_ABSTRACT, 0, 3) => "headers",
+        (FLEX_ABSTRACT, 0, 4) => "messageId",
+        (FLEX_ABSTRACT, 0, 5) => "timestamp",
+        (FLEX_ABSTRACT, 0, 6) => "timeToLive",
+        (FLEX_ABSTRACT, 1, 0) => "clientIdBytes",
+        (FLEX_ABSTRACT, 1, 1) => "messageIdBytes",
+        (FLEX_ASYNC, 0, 0) => "correlationId",
+        (FLEX_ASYNC, 0, 1) => "correlationIdBytes",
+        (FLEX_COMMAND, 0, 0) => "operation",
+        _ => return None,
+    })
+}
+
+/// Where a field goes: (level, flag byte, bit), for the encoder.
+fn flex_slot(name: &str) -> Option<(u8, usize, u8)> {
+    if let Some(rest) = name.strip_prefix("reserved:") {
+        let mut it = rest.split(':').map(str::parse::<usize>);
+        let (Some(Ok(l)), Some(Ok(b)), Some(Ok(bit)), None) = (it.next(), it.next(), it.next(), it.next()) else {
+            return None;
+        };
+        return (l <= 3 && b < 64 && bit < 7).then_some((l as u8, b, bit as u8));
+    }
+    for level in [FLEX_ABSTRACT, FLEX_ASYNC, FLEX_COMMAND] {
+        for byte in 0..2 {
+            for bit in 0..7 {
+                if flex_field(level, byte, bit) == Some(name) {
+                    return Some((level, byte, bit));
+                }
+            }
+        }
+    }
+    None
+}
+
+/// The fields one run of flag bytes announces, in reading order. BlazeDS reads a value for
+/// each defined bit and, for compatibility, for every set bit from the first undefined one up
+/// to bit 5; bit 6 beyond the first byte of AbstractMessage is read by no one.
+fn flex_fields_for(level: u8, flags: &[u8]) -> Vec<String> {
+    let mut names = Vec::new();
+    for (byte, f) in flags.iter().enumerate() {
+        for bit in 0..7u8 {
+            if f & (1 << bit) == 0 {
+                continue;
+            }
+            match flex_field(level, byte, bit) {
+                Some(n) => names.push(n.to_string()),
+                None if bit < 6 => names.push(format!("reserved:{level}:{byte}:{bit}")),
+                None => {}
+            }
+        }
+    }
+    names
+}
 
 pub const TRUNCATED: &str = "amf3.truncated";
 pub const UNKNOWN_MARKER: &str = "amf3.unknown-marker";
@@ -175,6 +260,12 @@ pub enum Amf3Value {
         class_name: String,
         value: Box<Amf3Value>,
     },
+    /// A Flex small message (DSA, DSK, DSC): its fields in wire order, named as in BlazeDS
+    /// (`body`, `clientId`, …, `correlationId`, `operation`) or `reserved:LEVEL:BYTE:BIT`.
+    FlexMessage {
+        class_name: String,
+        fields: Vec<(String, Amf3Value)>,
+    },
     /// An externalizable object of a class this decoder does not know: the bytes after the
     /// class name up to the end of the body.
     ExternalizableRaw {
@@ -223,7 +314,9 @@ impl Amf3Value {
             Amf3Value::Date(_) => "date",
             Amf3Value::Array { .. } => "array",
             Amf3Value::Object { .. } => "object",
-            Amf3Value::Externalizable { .. } | Amf3Value::ExternalizableRaw { .. } => "externalizable",
+            Amf3Value::Externalizable { .. } | Amf3Value::FlexMessage { .. } | Amf3Value::ExternalizableRaw { .. } => {
+                "externalizable"
+            }
             Amf3Value::ByteArray(_) => "byte-array",
             Amf3Value::VectorInt { .. } => "vector-int",
             Amf3Value::VectorUint { .. } => "vector-uint",
@@ -325,6 +418,15 @@ enum Frame {
         class_name: String,
         value: Option<Amf3Value>,
     },
+    FlexMessage {
+        class_name: String,
+        /// Class levels still to read, first last.
+        levels: Vec<u8>,
+        /// Fields announced and not read yet, last first.
+        names: Vec<String>,
+        fields: Vec<(String, Amf3Value)>,
+        key: Option<String>,
+    },
     VectorObject {
         fixed: bool,
         type_name: String,
@@ -356,6 +458,11 @@ impl Frame {
                 None => {}
             },
             Frame::Wrapper { value, .. } => *value = Some(v),
+            Frame::FlexMessage { fields, key, .. } => {
+                if let Some(k) = key.take() {
+                    fields.push((k, v));
+                }
+            }
             Frame::VectorObject { items, left, .. } => {
                 items.push(v);
                 *left = left.saturating_sub(1);
@@ -380,6 +487,7 @@ impl Frame {
             Frame::Wrapper { class_name, value } => {
                 Amf3Value::Externalizable { class_name, value: Box::new(value.unwrap_or(Amf3Value::Undefined)) }
             }
+            Frame::FlexMessage { class_name, fields, .. } => Amf3Value::FlexMessage { class_name, fields },
             Frame::VectorObject { fixed, type_name, items, .. } => Amf3Value::VectorObject { fixed, type_name, items },
             Frame::Dictionary { weak_keys, entries, .. } => Amf3Value::Dictionary { weak_keys, entries },
         }
@@ -525,6 +633,29 @@ impl Decoder {
                 Ok(true)
             }
             Frame::Wrapper { value, .. } => Ok(value.is_none()),
+            Frame::FlexMessage { levels, names, key, .. } => loop {
+                if let Some(n) = names.pop() {
+                    *key = Some(n);
+                    return Ok(true);
+                }
+                let Some(level) = levels.pop() else { return Ok(false) };
+                // Flag bytes until one without bit 7 (HAS_NEXT_FLAG).
+                let at = r.offset();
+                let mut flags = Vec::new();
+                loop {
+                    let b = r.u8().map_err(|s| self.short("Flex message flags", s))?;
+                    flags.push(b);
+                    if b & 0x80 == 0 {
+                        break;
+                    }
+                }
+                let mut announced = flex_fields_for(level, &flags);
+                // Each announced value takes at least its marker byte.
+                let count = u32::try_from(announced.len()).unwrap_or(u32::MAX);
+                self.check_count(r, at, count, 1, "Flex message flags")?;
+                announced.reverse();
+                *names = announced;
+            },
             Frame::VectorObject { left, .. } => Ok(*left > 0),
             Frame::Dictionary { left, .. } => Ok(*left > 0),
         }
@@ -915,6 +1046,18 @@ impl Decoder {
             self.traits.push(traits.clone());
         }
         if traits.externalizable {
+            if let Some((_, levels)) = FLEX_MESSAGES.iter().find(|(n, _)| *n == traits.class_name) {
+                self.check_depth(at, marker::OBJECT, depth)?;
+                let mut levels = levels.to_vec();
+                levels.reverse();
+                return Ok(Start::Open(Frame::FlexMessage {
+                    class_name: traits.class_name,
+                    levels,
+                    names: Vec::new(),
+                    fields: Vec::new(),
+                    key: None,
+                }));
+            }
             if traits.class_name != ARRAY_COLLECTION && traits.class_name != OBJECT_PROXY {
                 let rest = r.take_rest();
                 let detail = format!(
@@ -1087,6 +1230,33 @@ pub fn encode_value(v: &Amf3Value, out: &mut Vec<u8>) {
             out.extend_from_slice(&[marker::OBJECT, 0x07]);
             put_str(class_name, out);
             encode_value(value, out);
+        }
+        Amf3Value::FlexMessage { class_name, fields } => {
+            out.extend_from_slice(&[marker::OBJECT, 0x07]);
+            put_str(class_name, out);
+            let levels = FLEX_MESSAGES.iter().find(|(n, _)| n == class_name).map_or(&[][..], |(_, l)| *l);
+            for &level in levels {
+                // Fields of this level in (byte, bit) order; unplaceable names are left out.
+                let mut slots: Vec<(usize, u8, &Amf3Value)> = fields
+                    .iter()
+                    .filter_map(|(k, v)| flex_slot(k).filter(|s| s.0 == level).map(|(_, b, bit)| (b, bit, v)))
+                    .collect();
+                slots.sort_by_key(|(b, bit, _)| (*b, *bit));
+                slots.dedup_by_key(|(b, bit, _)| (*b, *bit));
+                let bytes = slots.last().map_or(1, |(b, _, _)| b + 1);
+                let mut flags = vec![0u8; bytes];
+                for (b, bit, _) in &slots {
+                    flags[*b] |= 1 << bit;
+                }
+                let last = flags.len() - 1;
+                for f in &mut flags[..last] {
+                    *f |= 0x80;
+                }
+                out.extend_from_slice(&flags);
+                for (_, _, v) in slots {
+                    encode_value(v, out);
+                }
+            }
         }
         Amf3Value::ExternalizableRaw { class_name, bytes } => {
             out.extend_from_slice(&[marker::OBJECT, 0x07]);

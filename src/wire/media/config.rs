@@ -18,6 +18,7 @@ pub enum CodecConfig {
     Aac(AacConfig),
     Avc(AvcConfig),
     Hevc(HevcConfig),
+    Vvc(VvcConfig),
     Av1(Av1Config),
     Vp(VpConfig),
     Opus(OpusHead),
@@ -30,6 +31,10 @@ impl CodecConfig {
         match self {
             CodecConfig::Avc(c) => c.sps.as_ref().map(|s| (s.width, s.height)),
             CodecConfig::Hevc(c) => c.width.zip(c.height),
+            CodecConfig::Vvc(c) => {
+                c.ptl.as_ref().map(|p| (u32::from(p.max_picture_width), u32::from(p.max_picture_height)))
+            }
+            CodecConfig::Av1(c) => c.sequence_header.as_ref().map(|h| (h.max_frame_width, h.max_frame_height)),
             _ => None,
         }
     }
@@ -39,6 +44,7 @@ impl CodecConfig {
         match self {
             CodecConfig::Avc(c) => Some(c.length_size),
             CodecConfig::Hevc(c) => Some(c.length_size),
+            CodecConfig::Vvc(c) => Some(c.length_size),
             _ => None,
         }
     }
@@ -102,6 +108,41 @@ pub struct HevcConfig {
     pub height: Option<u32>,
 }
 
+/// ISO/IEC 14496-15 §11.2.4.2 VvcDecoderConfigurationRecord.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct VvcConfig {
+    /// The record came with the 4-byte version/flags of the vvcC box in front of it.
+    pub full_box: bool,
+    pub length_size: u8,
+    /// The profile, tier and level part, present when ptl_present_flag is 1.
+    pub ptl: Option<VvcPtl>,
+    pub arrays: u8,
+    pub nal_units: u32,
+    /// NAL unit types of the arrays, in order.
+    pub nal_unit_types: Vec<u8>,
+}
+
+/// The ptl_present_flag part of a VvcDecoderConfigurationRecord with its VvcPTLRecord.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct VvcPtl {
+    pub ols_idx: u16,
+    pub num_sublayers: u8,
+    pub constant_frame_rate: u8,
+    pub chroma_format_idc: u8,
+    pub bit_depth: u8,
+    pub general_profile_idc: u8,
+    pub general_tier: u8,
+    pub general_level_idc: u8,
+    pub frame_only_constraint: bool,
+    pub multilayer_enabled: bool,
+    pub num_bytes_constraint_info: u8,
+    pub sub_profiles: u8,
+    pub max_picture_width: u16,
+    pub max_picture_height: u16,
+    /// avg_frame_rate in frames per 256 seconds (0 = unspecified).
+    pub avg_frame_rate: u16,
+}
+
 /// AV1-ISOBMFF §2.3.3 AV1CodecConfigurationRecord.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Av1Config {
@@ -117,6 +158,25 @@ pub struct Av1Config {
     pub initial_presentation_delay: Option<u8>,
     /// Bytes of configOBUs after the 4-byte header.
     pub config_obus_size: usize,
+    /// The sequence header OBU among the configOBUs, when there is one and it decodes up to
+    /// the maximum frame size.
+    pub sequence_header: Option<Av1SequenceHeader>,
+}
+
+/// The leading fields of an AV1 sequence header OBU (AV1 §5.5.1), up to the maximum frame size.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Av1SequenceHeader {
+    pub seq_profile: u8,
+    pub still_picture: bool,
+    pub reduced_still_picture_header: bool,
+    /// Operating points (operating_points_cnt_minus_1 + 1).
+    pub operating_points: u8,
+    /// seq_level_idx and seq_tier of operating point 0.
+    pub seq_level_idx_0: u8,
+    pub seq_tier_0: u8,
+    /// max_frame_width_minus_1 + 1 and max_frame_height_minus_1 + 1.
+    pub max_frame_width: u32,
+    pub max_frame_height: u32,
 }
 
 /// VP Codec ISO Media File Format Binding §2.2 VPCodecConfigurationRecord.
@@ -165,6 +225,7 @@ pub fn decode_for(fourcc: FourCc, bytes: &[u8], base: u64, issues: &mut Vec<Issu
     match fourcc {
         FourCc::AVC1 => decode_avcc(bytes, base, issues).map(CodecConfig::Avc),
         FourCc::HVC1 => decode_hvcc(bytes, base, issues).map(CodecConfig::Hevc),
+        FourCc::VVC1 => decode_vvcc(bytes, base, issues).map(CodecConfig::Vvc),
         FourCc::AV01 => decode_av1c(bytes, base, issues).map(CodecConfig::Av1),
         FourCc::VP09 | FourCc::VP08 => decode_vpcc(bytes, base, issues).map(CodecConfig::Vp),
         FourCc::MP4A => decode_asc(bytes, base, issues).map(CodecConfig::Aac),
@@ -544,6 +605,176 @@ pub fn decode_hvcc(bytes: &[u8], base: u64, issues: &mut Vec<Issue>) -> Option<H
     Some(c)
 }
 
+/// VVC NAL unit types a VvcDecoderConfigurationRecord may hold in its arrays (ISO/IEC 14496-15
+/// §11.2.4.2.2: OPI, DCI, VPS, SPS, PPS, prefix APS, prefix and suffix SEI; H.266 Table 5).
+const VVC_OPI_NUT: u8 = 12;
+const VVC_DCI_NUT: u8 = 13;
+const VVC_CONFIG_NUTS: [u8; 8] = [12, 13, 14, 15, 16, 17, 23, 24];
+
+/// ISO/IEC 14496-15 §11.2.4.2 VvcDecoderConfigurationRecord (the vvc1 SequenceStart payload of
+/// E-RTMP v2), alone or after the vvcC box's 4 bytes of version 0 and flags 0. Summarised: NAL
+/// length size, the profile/tier/level part (chroma format, bit depth, maximum picture size)
+/// and the NAL arrays, each walked to its end; the parameter sets themselves are not parsed.
+pub fn decode_vvcc(bytes: &[u8], base: u64, issues: &mut Vec<Issue>) -> Option<VvcConfig> {
+    const RULE: &str = "media.vvc-config-invalid";
+    // The record's first byte starts with five reserved 1 bits, so a leading 0 is the box
+    // header's version.
+    let full_box = bytes.len() > 4 && bytes[..4] == [0, 0, 0, 0];
+    let skip = if full_box { 4 } else { 0 };
+    let mut r = Reader::new(&bytes[skip..], base + skip as u64);
+    let at = r.offset();
+    let Ok(b0) = r.u8() else {
+        short(issues, RULE, base, "VvcDecoderConfigurationRecord", 1, bytes.len());
+        return None;
+    };
+    if b0 >> 3 != 0x1f {
+        issues.push(Issue::new(
+            at,
+            RULE,
+            format!("the 5 reserved bits of the first byte are 0x{:02x}; they must all be 1", b0 >> 3),
+        ));
+    }
+    let mut c = VvcConfig {
+        full_box,
+        length_size: ((b0 >> 1) & 3) + 1,
+        ptl: None,
+        arrays: 0,
+        nal_units: 0,
+        nal_unit_types: Vec::new(),
+    };
+    if c.length_size == 3 {
+        issues.push(Issue::new(at, RULE, "LengthSizeMinusOne is 2 (a 3-byte NAL length); only 0, 1 and 3 are allowed"));
+    }
+    if b0 & 1 == 1 {
+        let ptl_at = r.offset();
+        match vvc_ptl(&mut r) {
+            Ok(Ok(p)) => c.ptl = Some(p),
+            Ok(Err(what)) => {
+                issues.push(Issue::new(ptl_at, RULE, what));
+                return Some(c);
+            }
+            Err(need) => {
+                short(
+                    issues,
+                    RULE,
+                    ptl_at,
+                    "VvcDecoderConfigurationRecord profile, tier and level",
+                    need,
+                    r.remaining(),
+                );
+                return Some(c);
+            }
+        }
+    }
+    let Ok(arrays) = r.u8() else {
+        short(issues, RULE, r.offset(), "num_of_arrays", 1, 0);
+        return Some(c);
+    };
+    c.arrays = arrays;
+    for i in 0..arrays {
+        let at = r.offset();
+        let Ok(t) = r.u8() else {
+            short(issues, RULE, at, &format!("NAL array {i} header"), 1, 0);
+            return Some(c);
+        };
+        let nut = t & 0x1f;
+        if t & 0x60 != 0 {
+            issues.push(Issue::new(
+                at,
+                RULE,
+                format!("NAL array {i}: the 2 reserved bits after array_completeness must be 0"),
+            ));
+        }
+        if !VVC_CONFIG_NUTS.contains(&nut) {
+            issues.push(Issue::new(
+                at,
+                RULE,
+                format!("NAL array {i} holds NAL unit type {nut}; a configuration record holds only OPI, DCI, VPS, SPS, PPS, prefix APS and SEI NAL units"),
+            ));
+        }
+        if c.nal_unit_types.len() < usize::from(u8::MAX) {
+            c.nal_unit_types.push(nut);
+        }
+        // §11.2.4.2.2: OPI and DCI arrays carry exactly one NAL unit and no num_nalus.
+        let n = if nut == VVC_OPI_NUT || nut == VVC_DCI_NUT {
+            1
+        } else {
+            match r.u16_be() {
+                Ok(n) => n,
+                Err(s) => {
+                    short(issues, RULE, at + 1, &format!("NAL array {i} num_nalus"), 2, s.available);
+                    return Some(c);
+                }
+            }
+        };
+        c.nal_units += u32::from(n);
+        nal_list(&mut r, u32::from(n), RULE, "NAL unit", issues)?;
+    }
+    trailing(issues, &r, "VvcDecoderConfigurationRecord");
+    Some(c)
+}
+
+/// The ptl_present_flag part (§11.2.4.2.2) with its VvcPTLRecord; `Err(bytes needed)` when cut
+/// short, `Ok(Err(sentence))` when a field is out of range.
+fn vvc_ptl(r: &mut Reader<'_>) -> Result<Result<VvcPtl, String>, usize> {
+    let h = r.take(5).map_err(|_| 5usize)?;
+    let head = u16::from_be_bytes([h[0], h[1]]);
+    let num_sublayers = ((head >> 4) & 7) as u8;
+    let bit_depth_minus8 = h[2] >> 5;
+    if h[2] & 0x1f != 0x1f {
+        return Ok(Err("the 5 reserved bits after bit_depth_minus8 must all be 1".into()));
+    }
+    if h[3] >> 6 != 0 {
+        return Ok(Err("the 2 reserved bits before num_bytes_constraint_info must be 0".into()));
+    }
+    let num_bytes_ci = h[3] & 0x3f;
+    // The frame-only and multilayer flags take the first 2 bits of general_constraint_info's
+    // bytes, so there is at least one.
+    if num_bytes_ci == 0 {
+        return Ok(Err(
+            "num_bytes_constraint_info is 0; the two PTL flags and the constraint info need at least 1 byte".into(),
+        ));
+    }
+    if !(1..=7).contains(&num_sublayers) {
+        return Ok(Err(format!("num_sublayers is {num_sublayers}; it is 1 to 7")));
+    }
+    let profile_tier = h[4];
+    let level = r.u8().map_err(|_| 1usize)?;
+    let ci = r.take(usize::from(num_bytes_ci)).map_err(|_| usize::from(num_bytes_ci))?;
+    let mut sublayer_levels = 0;
+    if num_sublayers > 1 {
+        // ptl_sublayer_level_present_flag[num_sublayers - 2 .. 0], then zero bits to the byte.
+        let flags = r.u8().map_err(|_| 1usize)?;
+        let present = flags >> (9 - num_sublayers);
+        if flags & ((1u8 << (9 - num_sublayers)) - 1) != 0 {
+            return Ok(Err("the ptl_reserved_zero_bit bits after the sublayer level flags must be 0".into()));
+        }
+        sublayer_levels = present.count_ones() as usize;
+    }
+    r.take(sublayer_levels).map_err(|_| sublayer_levels)?;
+    let sub_profiles = r.u8().map_err(|_| 1usize)?;
+    let need = 4 * usize::from(sub_profiles);
+    r.take(need).map_err(|_| need)?;
+    let tail = r.take(6).map_err(|_| 6usize)?;
+    Ok(Ok(VvcPtl {
+        ols_idx: head >> 7,
+        num_sublayers,
+        constant_frame_rate: ((head >> 2) & 3) as u8,
+        chroma_format_idc: (head & 3) as u8,
+        bit_depth: bit_depth_minus8 + 8,
+        general_profile_idc: profile_tier >> 1,
+        general_tier: profile_tier & 1,
+        general_level_idc: level,
+        frame_only_constraint: ci[0] & 0x80 != 0,
+        multilayer_enabled: ci[0] & 0x40 != 0,
+        num_bytes_constraint_info: num_bytes_ci,
+        sub_profiles,
+        max_picture_width: u16::from_be_bytes([tail[0], tail[1]]),
+        max_picture_height: u16::from_be_bytes([tail[2], tail[3]]),
+        avg_frame_rate: u16::from_be_bytes([tail[4], tail[5]]),
+    }))
+}
+
 /// H.265 §7.3.2.2 seq_parameter_set_rbsp up to the conformance window.
 fn hevc_sps_size(nal: &[u8], at: u64, issues: &mut Vec<Issue>) -> Option<(u32, u32)> {
     if nal.len() < 2 {
@@ -626,7 +857,7 @@ pub fn decode_av1c(bytes: &[u8], base: u64, issues: &mut Vec<Issue>) -> Option<A
     if twelve && !high {
         issues.push(Issue::new(base + 2, RULE, "twelve_bit is set without high_bitdepth"));
     }
-    Some(Av1Config {
+    let mut c = Av1Config {
         version: b0 & 0x7f,
         seq_profile: b1 >> 5,
         seq_level_idx_0: b1 & 0x1f,
@@ -644,6 +875,170 @@ pub fn decode_av1c(bytes: &[u8], base: u64, issues: &mut Vec<Issue>) -> Option<A
         chroma_sample_position: b2 & 3,
         initial_presentation_delay: ((b3 >> 4) & 1 == 1).then_some((b3 & 0xf) + 1),
         config_obus_size: bytes.len() - 4,
+        sequence_header: None,
+    };
+    c.sequence_header = av1_config_obus(&bytes[4..], base + 4, issues);
+    // AV1-ISOBMFF §2.3.4: the record's seq_profile, seq_level_idx_0 and seq_tier_0 are those of
+    // the sequence header OBU.
+    if let Some(h) = &c.sequence_header {
+        let record = (c.seq_profile, c.seq_level_idx_0, c.tier);
+        let header = (h.seq_profile, h.seq_level_idx_0, h.seq_tier_0);
+        if record != header {
+            issues.push(Issue::new(
+                base + 1,
+                RULE,
+                format!(
+                    "the record says seq_profile {}, seq_level_idx_0 {}, seq_tier_0 {} but its sequence header says {}, {}, {}",
+                    record.0, record.1, record.2, header.0, header.1, header.2
+                ),
+            ));
+        }
+    }
+    Some(c)
+}
+
+/// OBU types (AV1 §6.2.2).
+const OBU_SEQUENCE_HEADER: u8 = 1;
+
+/// Walks the configOBUs (AV1 §5.3 OBU syntax, low-overhead format) and decodes the sequence
+/// header, if any. AV1-ISOBMFF §2.3.3 allows a sequence header and metadata OBUs there.
+fn av1_config_obus(mut obus: &[u8], mut at: u64, issues: &mut Vec<Issue>) -> Option<Av1SequenceHeader> {
+    const RULE: &str = "media.av1-config-invalid";
+    let mut found = None;
+    while let Some(&h) = obus.first() {
+        let obu_type = (h >> 3) & 0xf;
+        let extension = h & 0x04 != 0;
+        let has_size = h & 0x02 != 0;
+        // §5.3.2: obu_forbidden_bit is 0.
+        if h & 0x80 != 0 {
+            issues.push(Issue::new(at, RULE, "an OBU in configOBUs has its forbidden bit set"));
+            return found;
+        }
+        let mut p = 1 + usize::from(extension);
+        let size = if has_size {
+            // §4.10.5 leb128: at most 8 bytes.
+            let mut v: u64 = 0;
+            let mut i = 0;
+            loop {
+                let Some(&b) = obus.get(p + i).filter(|_| i < 8) else {
+                    issues.push(Issue::new(at, RULE, "an OBU size in configOBUs is cut short or longer than 8 bytes"));
+                    return found;
+                };
+                v |= u64::from(b & 0x7f) << (7 * i);
+                i += 1;
+                if b & 0x80 == 0 {
+                    break;
+                }
+            }
+            p += i;
+            v
+        } else {
+            obus.len().saturating_sub(p) as u64
+        };
+        let Some(payload) = usize::try_from(size).ok().and_then(|n| obus.get(p..p.checked_add(n)?)) else {
+            issues.push(Issue::new(
+                at,
+                RULE,
+                format!("an OBU in configOBUs declares {size} bytes; {} remain", obus.len().saturating_sub(p)),
+            ));
+            return found;
+        };
+        if obu_type == OBU_SEQUENCE_HEADER {
+            if found.is_some() {
+                issues.push(Issue::new(at, RULE, "configOBUs hold more than one sequence header OBU"));
+            } else {
+                found = av1_sequence_header(payload, at + p as u64, issues);
+            }
+        }
+        let used = p + payload.len();
+        obus = &obus[used..];
+        at += used as u64;
+    }
+    found
+}
+
+/// AV1 §5.5.1 sequence_header_obu, up to max_frame_height_minus_1.
+fn av1_sequence_header(p: &[u8], at: u64, issues: &mut Vec<Issue>) -> Option<Av1SequenceHeader> {
+    let mut b = BitReader::new(p);
+    match parse_av1_sequence_header(&mut b) {
+        Ok(h) => Some(h),
+        Err(BitsExhausted) => {
+            issues.push(Issue::new(
+                at,
+                "media.av1-config-invalid",
+                format!("the sequence header OBU ({} bytes) ends before its maximum frame size", p.len()),
+            ));
+            None
+        }
+    }
+}
+
+fn parse_av1_sequence_header(b: &mut BitReader<'_>) -> Result<Av1SequenceHeader, BitsExhausted> {
+    let seq_profile = b.bits(3)? as u8;
+    let still_picture = b.bit()?;
+    let reduced = b.bit()?;
+    let (mut level0, mut tier0, mut points) = (0u8, 0u8, 1u8);
+    if reduced {
+        level0 = b.bits(5)? as u8;
+    } else {
+        let timing_info_present = b.bit()?;
+        let mut decoder_model_info_present = false;
+        let mut buffer_delay_length = 0;
+        if timing_info_present {
+            // timing_info(): num_units_in_display_tick, time_scale, equal_picture_interval.
+            b.skip(64)?;
+            if b.bit()? {
+                // num_ticks_per_picture_minus_1, uvlc() (§4.10.3).
+                let mut zeros = 0;
+                while !b.bit()? {
+                    zeros += 1;
+                    if zeros == 32 {
+                        break;
+                    }
+                }
+                if zeros < 32 {
+                    b.skip(zeros)?;
+                }
+            }
+            decoder_model_info_present = b.bit()?;
+            if decoder_model_info_present {
+                // decoder_model_info(): buffer_delay_length_minus_1, num_units_in_decoding_tick,
+                // buffer_removal_time_length_minus_1, frame_presentation_time_length_minus_1.
+                buffer_delay_length = b.bits(5)? as usize + 1;
+                b.skip(32 + 5 + 5)?;
+            }
+        }
+        let initial_display_delay_present = b.bit()?;
+        points = b.bits(5)? as u8 + 1;
+        for i in 0..points {
+            b.skip(12)?; // operating_point_idc
+            let level = b.bits(5)? as u8;
+            let tier = if level > 7 { b.bits(1)? as u8 } else { 0 };
+            if i == 0 {
+                (level0, tier0) = (level, tier);
+            }
+            if decoder_model_info_present && b.bit()? {
+                // operating_parameters_info(): two buffer delays and low_delay_mode_flag.
+                b.skip(2 * buffer_delay_length + 1)?;
+            }
+            if initial_display_delay_present && b.bit()? {
+                b.skip(4)?;
+            }
+        }
+    }
+    let width_bits = b.bits(4)? + 1;
+    let height_bits = b.bits(4)? + 1;
+    let max_frame_width = b.bits(width_bits)? + 1;
+    let max_frame_height = b.bits(height_bits)? + 1;
+    Ok(Av1SequenceHeader {
+        seq_profile,
+        still_picture,
+        reduced_still_picture_header: reduced,
+        operating_points: points,
+        seq_level_idx_0: level0,
+        seq_tier_0: tier0,
+        max_frame_width,
+        max_frame_height,
     })
 }
 

@@ -11,6 +11,7 @@ const AVCC_BASELINE: &[u8] = include_bytes!("../../../tests/fixtures/media/avcC-
 const AVCC_CROP: &[u8] = include_bytes!("../../../tests/fixtures/media/avcC-crop.bin");
 const HVCC: &[u8] = include_bytes!("../../../tests/fixtures/media/hvcC.bin");
 const AV1C: &[u8] = include_bytes!("../../../tests/fixtures/media/av1C.bin");
+const AV1C_FRAMES: &[u8] = include_bytes!("../../../tests/fixtures/media/av1.av1C");
 const VPCC: &[u8] = include_bytes!("../../../tests/fixtures/media/vpcC.bin");
 const ASC: &[u8] = include_bytes!("../../../tests/fixtures/media/asc.bin");
 const ESDS: &[u8] = include_bytes!("../../../tests/fixtures/media/esds.bin");
@@ -68,6 +69,27 @@ fn accepts_libaom_av1c_and_libvpx_vpcc() {
     );
     assert_eq!((c.chroma_subsampling_x, c.chroma_subsampling_y, c.chroma_sample_position), (1, 1, 0));
     assert_eq!((c.initial_presentation_delay, c.config_obus_size), (None, 13));
+    // configOBUs: one sequence header OBU (0x0a: type 1, has_size; 11 bytes) for 320x240, profile
+    // 0, level index 0 (2.0), one operating point.
+    assert_eq!(
+        c.sequence_header,
+        Some(config::Av1SequenceHeader {
+            seq_profile: 0,
+            still_picture: false,
+            reduced_still_picture_header: false,
+            operating_points: 1,
+            seq_level_idx_0: 0,
+            seq_tier_0: 0,
+            max_frame_width: 320,
+            max_frame_height: 240,
+        })
+    );
+    assert_eq!(CodecConfig::Av1(c).dimensions(), Some((320, 240)));
+    // The record that came with the real frames in tests/fixtures/media/av1.frames.
+    assert_eq!(
+        clean(config::decode_av1c, AV1C_FRAMES).sequence_header.map(|h| (h.max_frame_width, h.max_frame_height)),
+        Some((320, 240))
+    );
 
     let c = clean(config::decode_vpcc, VPCC);
     assert_eq!(
@@ -451,5 +473,174 @@ fn rejects_truncation_at_every_byte_without_panic() {
                 let _ = config::decode_for(*fc, &msg[..n], 0, &mut issues);
             }
         }
+    }
+}
+
+/// AV1 sequence headers crafted bit by bit (AV1 §5.5.1), in an av1C record (AV1-ISOBMFF §2.3.3).
+#[test]
+fn av1_sequence_headers_in_config_obus() {
+    fn record(profile_level: u8, seq_header: &[u8]) -> Vec<u8> {
+        let mut v = vec![0x81, profile_level, 0x0c, 0x00, 0x0a, seq_header.len() as u8];
+        v.extend_from_slice(seq_header);
+        v
+    }
+    // reduced_still_picture_header: profile 1 (001), still 1, reduced 1, level 5 (00101), width
+    // bits 11 (1010), height bits 11 (1010), width-1 = 1919, height-1 = 1079.
+    let mut bits = String::from("001" /* profile */);
+    bits += "1" /* still */;
+    bits += "1" /* reduced */;
+    bits += "00101";
+    bits += "1010";
+    bits += "1010";
+    bits += &format!("{:011b}", 1919);
+    bits += &format!("{:011b}", 1079);
+    while bits.len() % 8 != 0 {
+        bits.push('0');
+    }
+    let header: Vec<u8> =
+        bits.as_bytes().chunks(8).map(|c| u8::from_str_radix(std::str::from_utf8(c).unwrap(), 2).unwrap()).collect();
+    let c = clean(config::decode_av1c, &record(0x25, &header));
+    let h = c.sequence_header.expect("sequence header");
+    assert_eq!(
+        (h.seq_profile, h.still_picture, h.reduced_still_picture_header, h.seq_level_idx_0, h.operating_points),
+        (1, true, true, 5, 1)
+    );
+    assert_eq!((h.max_frame_width, h.max_frame_height), (1920, 1080));
+
+    // The same header under a record claiming profile 0 level 5.
+    let mut issues = Vec::new();
+    config::decode_av1c(&record(0x05, &header), BASE, &mut issues);
+    assert_eq!(rules(&issues), vec![("media.av1-config-invalid", BASE + 1)]);
+
+    // Cut inside the frame size.
+    let mut issues = Vec::new();
+    let c = config::decode_av1c(&record(0x25, &header[..3]), BASE, &mut issues).expect("record");
+    assert_eq!(c.sequence_header, None);
+    assert_eq!(rules(&issues), vec![("media.av1-config-invalid", BASE + 6)]);
+
+    // An OBU whose size runs past the record.
+    let mut issues = Vec::new();
+    let mut bad = AV1C.to_vec();
+    bad[5] = 12;
+    config::decode_av1c(&bad, BASE, &mut issues);
+    assert_eq!(rules(&issues), vec![("media.av1-config-invalid", BASE + 4)]);
+}
+
+/// A VvcDecoderConfigurationRecord built byte by byte from the structure of ISO/IEC 14496-15
+/// §11.2.4.2 (no VVC encoder is available here to produce a real one): 4-byte NAL lengths, a
+/// PTL part for Main 10 (profile 1), Main tier, level 83 (5.1), 4:2:0, 10 bits, 1920x1080, and
+/// two arrays: one SPS (NAL type 15) with a 3-byte NAL unit, one DCI (type 13, no count).
+fn crafted_vvcc() -> Vec<u8> {
+    vec![
+        0xff, // reserved 11111, LengthSizeMinusOne 3, ptl_present_flag 1
+        0x00, 0x11, // ols_idx 0 (9 bits), num_sublayers 1, constant_frame_rate 0, chroma_format_idc 1
+        0x5f, // bit_depth_minus8 2, reserved 11111
+        0x01, // reserved 00, num_bytes_constraint_info 1
+        0x02, // general_profile_idc 1, general_tier_flag 0
+        0x53, // general_level_idc 83
+        0x80, // ptl_frame_only_constraint_flag 1, ptl_multilayer_enabled_flag 0, 6 bits of constraint info
+        0x00, // ptl_num_sub_profiles 0
+        0x07, 0x80, // max_picture_width 1920
+        0x04, 0x38, // max_picture_height 1080
+        0x00, 0x00, // avg_frame_rate 0
+        0x02, // num_of_arrays
+        0x8f, 0x00, 0x01, 0x00, 0x03, 0x00, 0x79, 0x01, // SPS array: complete, type 15, 1 NAL of 3 bytes
+        0x8d, 0x00, 0x02, 0x00, 0x69, // DCI array: complete, type 13, (no count) 1 NAL of 2 bytes
+    ]
+}
+
+#[test]
+fn accepts_a_vvcc_built_from_the_spec_structure() {
+    let c = clean(config::decode_vvcc, &crafted_vvcc());
+    assert_eq!((c.full_box, c.length_size, c.arrays, c.nal_units), (false, 4, 2, 2));
+    assert_eq!(c.nal_unit_types, vec![15, 13]);
+    let p = c.ptl.clone().expect("ptl");
+    assert_eq!(
+        config::VvcPtl {
+            ols_idx: 0,
+            num_sublayers: 1,
+            constant_frame_rate: 0,
+            chroma_format_idc: 1,
+            bit_depth: 10,
+            general_profile_idc: 1,
+            general_tier: 0,
+            general_level_idc: 83,
+            frame_only_constraint: true,
+            multilayer_enabled: false,
+            num_bytes_constraint_info: 1,
+            sub_profiles: 0,
+            max_picture_width: 1920,
+            max_picture_height: 1080,
+            avg_frame_rate: 0,
+        },
+        p
+    );
+    assert_eq!(CodecConfig::Vvc(c).dimensions(), Some((1920, 1080)));
+
+    // With the vvcC box's version/flags in front, through an E-RTMP vvc1 SequenceStart.
+    let boxed = [&[0u8, 0, 0, 0][..], &crafted_vvcc()].concat();
+    let (tag, issues) = decode_video(&encode::ex_video(1, 0, FourCc::VVC1, None, &boxed), BASE);
+    assert_eq!(issues, vec![]);
+    match tag.config {
+        Some(CodecConfig::Vvc(c)) => assert!(c.full_box && c.ptl.is_some()),
+        other => panic!("{other:?}"),
+    }
+
+    // Three sublayers (level present for sublayer 1 only), one sub-profile, no PTL flags set,
+    // no arrays: 2-byte NAL lengths.
+    let mut v = vec![0xfb, 0x00, 0x31, 0x1f, 0x02, 0x02, 0x40, 0x00, 0x00];
+    v.push(0x80); // ptl_sublayer_level_present_flag[1] 1, [0] 0, 6 reserved zero bits
+    v.push(0x33); // sublayer_level_idc[1]
+    v.extend([0x01, 0xde, 0xad, 0xbe, 0xef]); // 1 sub-profile
+    v.extend([0x01, 0x40, 0x00, 0xf0, 0x19, 0x00, 0x00]); // 320x240, avg_frame_rate 6400, 0 arrays
+    let c = clean(config::decode_vvcc, &v);
+    let p = c.ptl.expect("ptl");
+    assert_eq!((c.length_size, p.num_sublayers, p.bit_depth, p.general_level_idc), (2, 3, 8, 64));
+    assert_eq!((p.num_bytes_constraint_info, p.sub_profiles, p.frame_only_constraint), (2, 1, false));
+    assert_eq!((p.max_picture_width, p.max_picture_height, p.avg_frame_rate), (320, 240, 6400));
+}
+
+#[test]
+fn rejects_malformed_vvcc() {
+    let rule = "media.vvc-config-invalid";
+    let mut bad = crafted_vvcc();
+    bad[0] = 0x7f; // reserved bits 01111
+    let mut issues = Vec::new();
+    config::decode_vvcc(&bad, BASE, &mut issues);
+    assert_eq!(rules(&issues), vec![(rule, BASE)]);
+
+    let mut bad = crafted_vvcc();
+    bad[16] = 0x81; // an array of TRAIL_NUT (type 1) NAL units
+    let mut issues = Vec::new();
+    config::decode_vvcc(&bad, BASE, &mut issues);
+    assert_eq!(rules(&issues), vec![(rule, BASE + 16)]);
+
+    let mut bad = crafted_vvcc();
+    bad[4] = 0x00; // num_bytes_constraint_info 0
+    let mut issues = Vec::new();
+    let c = config::decode_vvcc(&bad, BASE, &mut issues).expect("record");
+    assert_eq!((c.ptl, rules(&issues)), (None, vec![(rule, BASE + 1)]));
+
+    // Cut anywhere: a finding, never a panic; whole: none.
+    let whole = crafted_vvcc();
+    for n in 0..whole.len() {
+        let mut issues = Vec::new();
+        config::decode_vvcc(&whole[..n], BASE, &mut issues);
+        assert!(issues.iter().any(|i| i.rule == rule), "cut at {n}: {issues:?}");
+    }
+    let mut issues = Vec::new();
+    config::decode_vvcc(&[&whole[..], &[0]].concat(), BASE, &mut issues);
+    assert_eq!(rules(&issues), vec![("media.config-trailing-bytes", BASE + whole.len() as u64)]);
+}
+
+proptest::proptest! {
+    /// Arbitrary bytes as a VVC or AV1 configuration record: findings, never a panic.
+    #[test]
+    fn vvc_and_av1_records_survive_arbitrary_bytes(bytes in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..96)) {
+        let mut issues = Vec::new();
+        let _ = config::decode_vvcc(&bytes, 0, &mut issues);
+        let _ = config::decode_av1c(&bytes, 0, &mut issues);
+        let _ = config::decode_vvcc(&[&[0xff][..], &bytes].concat(), 0, &mut issues);
+        let _ = config::decode_av1c(&[&[0x81, 0, 0, 0][..], &bytes].concat(), 0, &mut issues);
     }
 }

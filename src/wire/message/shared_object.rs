@@ -9,10 +9,18 @@
 //! Type 16 bodies are not described precisely: whether a format-selector byte precedes the
 //! name (as in types 17 and 15) is left open. Both layouts are tried; the one whose events
 //! walk to the end of the body is used, the selector layout when both do, and the choice is
-//! reported. AMF3 values are kept raw.
+//! reported.
+//!
+//! Values in type-16 events (Change, RequestChange, SendMessage) are read as types 17 and 15
+//! carry theirs (RTMP errata §7.2, which Enhanced RTMP v2 extends to type 16): AMF0 by
+//! default, one value switched to AMF3 by each AVM+ marker 0x11, with fresh AMF3 tables per
+//! switched value. Property names and Status strings keep the U16-length form of type 19. When
+//! that reading fails but the event's values read cleanly as bare AMF3 (no 0x11, one set of AMF3
+//! tables for the event), the AMF3 values are kept and the event is reported
+//! (`shared-object.raw-amf3-value`); otherwise the AMF0 reading and its findings stand.
 
 use crate::wire::amf::amf0::Decoder;
-use crate::wire::amf::{AmfLimits, AmfValue};
+use crate::wire::amf::{amf3, AmfLimits, AmfValue};
 use crate::wire::{hex_window, Direction, Issue, Reader};
 
 /// Events listed per message; further events are counted and checked, not kept.
@@ -26,6 +34,7 @@ pub const EVENT_OVERRUN: &str = "shared-object.event-overrun";
 pub const EVENT_DATA_INVALID: &str = "shared-object.event-data-invalid";
 pub const WRONG_DIRECTION: &str = "shared-object.wrong-direction";
 pub const AMF3_LAYOUT: &str = "shared-object.amf3-layout";
+pub const RAW_AMF3_VALUE: &str = "shared-object.raw-amf3-value";
 
 /// The name of a shared object event type (RTMP 1.0 §7.1.3).
 pub fn event_name(t: u8) -> Option<&'static str> {
@@ -71,7 +80,7 @@ pub enum EventData {
     },
     /// Remove / RequestRemove / Success: a property name.
     Name(String),
-    /// Data kept undecoded (AMF3 values, unknown event types, data that did not decode).
+    /// Data kept undecoded (unknown event types, data that did not decode).
     Raw {
         excerpt: String,
     },
@@ -334,39 +343,91 @@ fn event_data(t: u8, mut r: Reader<'_>, amf3: bool, limits: &AmfLimits, issues: 
                 }
             }
         }
-        // Values are AMF3 in type-16 messages; they stay raw.
-        3 | 4 | 6 if amf3 => raw(&r),
-        3 | 4 => {
-            let mut dec = Decoder::new(limits);
-            let mut props = Vec::new();
-            while !r.is_empty() {
-                let at = r.offset();
-                let Some(name) = read_name(&mut r, issues) else {
-                    issues.push(invalid(at, t, "a property name runs past the event data"));
-                    break;
-                };
-                match dec.decode_value(&mut r) {
-                    Ok(v) => props.push((name, v)),
-                    Err(_) => break,
+        3 | 4 | 6 if amf3 => {
+            let mut amf0_issues = Vec::new();
+            let amf0_reading = amf0_values(t, r.clone(), limits, &mut amf0_issues);
+            if !amf0_issues.is_empty() {
+                if let Some((data, amf3_issues)) = bare_amf3_values(t, r, limits) {
+                    let count = match &data {
+                        EventData::Properties(p) => p.len(),
+                        EventData::Values(v) => v.len(),
+                        _ => 0,
+                    };
+                    issues.push(Issue::new(
+                        start,
+                        RAW_AMF3_VALUE,
+                        format!(
+                            "shared object event {} data is bare AMF3 ({count} value{} without AVM+ 0x11 switches), not AMF0 values; decoded as AMF3",
+                            event_name(t).unwrap_or("?"),
+                            if count == 1 { "" } else { "s" }
+                        ),
+                    ));
+                    issues.extend(amf3_issues);
+                    return data;
                 }
             }
-            issues.extend(dec.into_issues());
-            EventData::Properties(props)
+            issues.extend(amf0_issues);
+            amf0_reading
         }
-        6 => {
-            let mut dec = Decoder::new(limits);
-            let mut values = Vec::new();
-            while !r.is_empty() {
-                match dec.decode_value(&mut r) {
-                    Ok(v) => values.push(v),
-                    Err(_) => break,
-                }
-            }
-            issues.extend(dec.into_issues());
-            EventData::Values(values)
-        }
+        3 | 4 | 6 => amf0_values(t, r, limits, issues),
         _ => raw(&r),
     }
+}
+
+/// Change / RequestChange (name/value pairs) or SendMessage (values) data read as AMF0 values,
+/// where an AVM+ marker switches one value to AMF3 (the reading of type 19, and of type 16 per
+/// RTMP errata §7.2).
+fn amf0_values(t: u8, mut r: Reader<'_>, limits: &AmfLimits, issues: &mut Vec<Issue>) -> EventData {
+    let mut dec = Decoder::new(limits);
+    if t == 6 {
+        let mut values = Vec::new();
+        while !r.is_empty() {
+            match dec.decode_value(&mut r) {
+                Ok(v) => values.push(v),
+                Err(_) => break,
+            }
+        }
+        issues.extend(dec.into_issues());
+        return EventData::Values(values);
+    }
+    let mut props = Vec::new();
+    while !r.is_empty() {
+        let at = r.offset();
+        let Some(name) = read_name(&mut r, issues) else {
+            issues.push(invalid(at, t, "a property name runs past the event data"));
+            break;
+        };
+        match dec.decode_value(&mut r) {
+            Ok(v) => props.push((name, v)),
+            Err(_) => break,
+        }
+    }
+    issues.extend(dec.into_issues());
+    EventData::Properties(props)
+}
+
+/// The same data read as bare AMF3 values (names still U16-length strings), sharing one set of
+/// AMF3 tables; `None` unless every byte reads with no finding but a non-minimal U29.
+fn bare_amf3_values(t: u8, mut r: Reader<'_>, limits: &AmfLimits) -> Option<(EventData, Vec<Issue>)> {
+    let mut dec = amf3::Decoder::new(limits);
+    let mut values = Vec::new();
+    let mut props = Vec::new();
+    let mut scratch = Vec::new();
+    while !r.is_empty() {
+        if t == 6 {
+            values.push(AmfValue::Amf3(Box::new(dec.decode_value(&mut r, 0).ok()?)));
+        } else {
+            let name = read_name(&mut r, &mut scratch)?;
+            let v = dec.decode_value(&mut r, 0).ok()?;
+            props.push((name, AmfValue::Amf3(Box::new(v))));
+        }
+    }
+    let clean = scratch.is_empty() && dec.issues().iter().all(|i| i.rule == amf3::U29_NON_MINIMAL);
+    if !clean {
+        return None;
+    }
+    let data = if t == 6 { EventData::Values(values) } else { EventData::Properties(props) };
+    Some((data, dec.into_issues()))
 }
 
 /// Encodes one event (for tests and the check client): type, U32 length, data.
@@ -395,7 +456,7 @@ pub fn encode_header(name: &str, version: u32, persistent: bool, out: &mut Vec<u
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::wire::amf::amf0;
+    use crate::wire::amf::{amf0, Amf3Value};
 
     fn body(events: &[(u8, Vec<u8>)]) -> Vec<u8> {
         let mut v = Vec::new();
@@ -440,11 +501,14 @@ mod tests {
 
     #[test]
     fn amf3_bodies_are_read_in_the_layout_that_fits() {
-        let plain = body(&[(1, vec![]), (3, vec![0, 1, b'x', 0x04, 0x05])]);
+        let plain = body(&[(1, vec![]), (3, vec![0, 1, b'x', 0x11, 0x04, 0x05])]);
         let (so, issues) = decode_shared_object(&plain, 0, true, Direction::ClientToServer, &AmfLimits::default());
         assert_eq!(so.format_selector, None);
         assert_eq!(so.name, "room");
-        assert_eq!(so.events[1].data, EventData::Raw { excerpt: hex_window(&[0, 1, b'x', 4, 5], 32) });
+        assert_eq!(
+            so.events[1].data,
+            EventData::Properties(vec![("x".into(), AmfValue::Amf3(Box::new(Amf3Value::Integer(5))))])
+        );
         assert_eq!(issues.iter().map(|i| i.rule).collect::<Vec<_>>(), vec![AMF3_LAYOUT]);
 
         let selected = [&[0u8][..], &plain].concat();
@@ -452,6 +516,93 @@ mod tests {
         assert_eq!(so.format_selector, Some(0));
         assert_eq!((so.name.as_str(), so.event_count), ("room", 2));
         assert_eq!(issues.iter().map(|i| i.rule).collect::<Vec<_>>(), vec![AMF3_LAYOUT]);
+    }
+
+    /// Type 16 values: AMF0 by default, AMF3 after 0x11 (each switch with fresh tables), as in
+    /// types 17 and 15.
+    #[test]
+    fn amf3_event_values_decode_like_type_17_values() {
+        let mut change = name("score");
+        // AMF3 integer 300 (U29 0x82 0x2c) after a switch, then an AMF0 number.
+        change.extend([0x11, 0x04, 0x82, 0x2c]);
+        change.extend(name("who"));
+        amf0::encode_value(&AmfValue::String("ann".into()), &mut change);
+        let mut send = Vec::new();
+        amf0::encode_value(&AmfValue::String("onMsg".into()), &mut send);
+        // An anonymous AMF3 object {n: 1.5} and an AMF3 string that reuses no table entry.
+        send.extend([0x11, 0x0a, 0x0b, 0x01, 0x03, b'n', 0x05]);
+        send.extend(1.5f64.to_be_bytes());
+        send.push(0x01);
+        send.extend([0x11, 0x06, 0x03, b'n']);
+        let p = [&[0u8][..], &body(&[(4, change), (6, send)])].concat();
+        let (so, issues) = decode_shared_object(&p, 0, true, Direction::ServerToClient, &AmfLimits::default());
+        assert_eq!(issues.iter().map(|i| i.rule).collect::<Vec<_>>(), vec![AMF3_LAYOUT]);
+        assert_eq!(
+            so.events[0].data,
+            EventData::Properties(vec![
+                ("score".into(), AmfValue::Amf3(Box::new(Amf3Value::Integer(300)))),
+                ("who".into(), AmfValue::String("ann".into())),
+            ])
+        );
+        assert_eq!(
+            so.events[1].data,
+            EventData::Values(vec![
+                AmfValue::String("onMsg".into()),
+                AmfValue::Amf3(Box::new(Amf3Value::Object {
+                    class_name: String::new(),
+                    dynamic: true,
+                    sealed: vec![],
+                    dynamic_members: vec![("n".into(), Amf3Value::Double(1.5))],
+                })),
+                AmfValue::Amf3(Box::new(Amf3Value::String("n".into()))),
+            ])
+        );
+    }
+
+    #[test]
+    fn bare_amf3_event_values_are_decoded_and_reported() {
+        // RequestChange topic = AMF3 string "hi" and count = AMF3 integer -1, no 0x11 switches.
+        let mut d = name("topic");
+        d.extend([0x06, 0x05, b'h', b'i']);
+        d.extend(name("count"));
+        d.extend([0x04, 0xff, 0xff, 0xff, 0xff]);
+        let p = [&[0u8][..], &body(&[(3, d)])].concat();
+        let (so, issues) = decode_shared_object(&p, 50, true, Direction::ClientToServer, &AmfLimits::default());
+        assert_eq!(
+            issues.iter().map(|i| (i.rule, i.offset)).collect::<Vec<_>>(),
+            vec![(AMF3_LAYOUT, 50), (RAW_AMF3_VALUE, 50 + 1 + 18 + 5)]
+        );
+        assert_eq!(
+            so.events[0].data,
+            EventData::Properties(vec![
+                ("topic".into(), AmfValue::Amf3(Box::new(Amf3Value::String("hi".into())))),
+                ("count".into(), AmfValue::Amf3(Box::new(Amf3Value::Integer(-1)))),
+            ])
+        );
+    }
+
+    #[test]
+    fn malformed_amf3_event_values_are_findings() {
+        // 0x11 then AMF3 marker 0x14 (not an AMF3 type): neither reading works.
+        let mut d = name("k");
+        d.extend([0x11, 0x14]);
+        let p = [&[0u8][..], &body(&[(3, d)])].concat();
+        let (so, issues) = decode_shared_object(&p, 0, true, Direction::ClientToServer, &AmfLimits::default());
+        assert_eq!(
+            issues.iter().map(|i| (i.rule, i.offset)).collect::<Vec<_>>(),
+            vec![(AMF3_LAYOUT, 0), (amf3::UNKNOWN_MARKER, 1 + 18 + 5 + 3 + 1)]
+        );
+        assert_eq!(so.events[0].data, EventData::Properties(vec![]));
+        // An AMF3 string reference to an empty table, after a switch.
+        let mut d = name("k");
+        d.extend([0x11, 0x06, 0x00]);
+        let p = [&[0u8][..], &body(&[(3, d)])].concat();
+        let (so, issues) = decode_shared_object(&p, 0, true, Direction::ClientToServer, &AmfLimits::default());
+        assert_eq!(issues.iter().map(|i| i.rule).collect::<Vec<_>>(), vec![AMF3_LAYOUT, amf3::BAD_STRING_REFERENCE]);
+        assert_eq!(
+            so.events[0].data,
+            EventData::Properties(vec![("k".into(), AmfValue::Amf3(Box::new(Amf3Value::String(String::new()))))])
+        );
     }
 
     #[test]

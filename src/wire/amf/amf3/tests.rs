@@ -364,6 +364,37 @@ fn rejects_fatal_problems() {
         case("rejects_sealed_count_over_body", vec![0x0a, 0x23, 0x01], vec![], &[(B + 1, COUNT_EXCEEDS_BODY)], false),
         case("rejects_bad_traits_reference", vec![0x0a, 0x05], vec![], &[(B + 1, BAD_TRAITS_REFERENCE)], false),
         case(
+            "accepts_flex_message_with_undefined_flag_bits_read_as_values",
+            // DSA: AbstractMessage flags 0x81 (body, more) 0x44 (bit 2 undefined: a value; bit 6
+            // read by no one), body true, the undefined field null; AsyncMessage flags 0x08 (bit
+            // 3 undefined) then its value 7.
+            cat(&[&[0x0a, 0x07], &vr("DSA"), &[0x81, 0x44, 0x03, 0x01, 0x08, 0x04, 0x07]]),
+            vec![V::FlexMessage {
+                class_name: "DSA".into(),
+                fields: pairs(&[
+                    ("body", V::Boolean(true)),
+                    ("reserved:0:1:2", V::Null),
+                    ("reserved:1:0:3", V::Integer(7)),
+                ]),
+            }],
+            &[],
+            true,
+        ),
+        case(
+            "rejects_flex_message_cut_after_its_flags",
+            cat(&[&[0x0a, 0x07], &vr("DSK"), &[0x01, 0x03, 0x00]]),
+            vec![V::FlexMessage { class_name: "DSK".into(), fields: pairs(&[("body", V::Boolean(true))]) }],
+            &[(B + 9, TRUNCATED)],
+            false,
+        ),
+        case(
+            "rejects_flex_message_announcing_more_values_than_bytes",
+            cat(&[&[0x0a, 0x07], &vr("DSC"), &[0x7f, 0x01]]),
+            vec![V::FlexMessage { class_name: "DSC".into(), fields: vec![] }],
+            &[(B + 6, COUNT_EXCEEDS_BODY)],
+            false,
+        ),
+        case(
             "rejects_unknown_externalizable_keeping_the_rest_raw",
             cat(&[&[0x0a, 0x07], &vr("Foo"), &[0xde, 0xad]]),
             vec![V::ExternalizableRaw { class_name: "Foo".into(), bytes: vec![0xde, 0xad] }],
@@ -471,6 +502,14 @@ fn fixture(name: &str) -> Vec<u8> {
     std::fs::read(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
 }
 
+/// The UUIDs make.py puts in the Flex message fixtures, as the 16 bytes of their ByteArrays.
+const UUID_A: [u8; 16] =
+    [0x11, 0x11, 0x11, 0x11, 0x22, 0x22, 0x33, 0x33, 0x44, 0x44, 0x55, 0x55, 0x55, 0x55, 0x55, 0x55];
+const UUID_B: [u8; 16] =
+    [0x66, 0x66, 0x66, 0x66, 0x77, 0x77, 0x88, 0x88, 0x99, 0x99, 0xaa, 0xaa, 0xaa, 0xaa, 0xaa, 0xaa];
+const UUID_C: [u8; 16] =
+    [0xbb, 0xbb, 0xbb, 0xbb, 0xcc, 0xcc, 0xdd, 0xdd, 0xee, 0xee, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff];
+
 #[test]
 fn decodes_the_py3amf_fixtures_exactly() {
     let point = |x: i32, y: i32, dynamic_members: &[(&str, V)]| {
@@ -537,6 +576,47 @@ fn decodes_the_py3amf_fixtures_exactly() {
             "object_proxy",
             vec![V::Externalizable { class_name: OBJECT_PROXY.into(), value: Box::new(anon(&[("a", V::Integer(1))])) }],
         ),
+        (
+            "flex_acknowledge",
+            vec![V::FlexMessage {
+                class_name: "DSK".into(),
+                fields: pairs(&[
+                    ("body", dense(vec![V::Integer(1), st("ok")])),
+                    ("destination", st("chat")),
+                    ("headers", anon(&[("DSId", st("x"))])),
+                    ("timestamp", V::Double(1_700_000_000_000.0)),
+                    ("clientIdBytes", V::ByteArray(UUID_A.to_vec())),
+                    ("messageIdBytes", V::ByteArray(UUID_B.to_vec())),
+                    ("correlationIdBytes", V::ByteArray(UUID_C.to_vec())),
+                ]),
+            }],
+        ),
+        (
+            "flex_async",
+            vec![V::FlexMessage {
+                class_name: "DSA".into(),
+                fields: pairs(&[
+                    ("body", anon(&[("text", st("hi"))])),
+                    ("destination", st("chat")),
+                    ("timestamp", V::Double(1_700_000_000_000.0)),
+                    ("messageIdBytes", V::ByteArray(UUID_B.to_vec())),
+                    ("correlationId", V::Null),
+                ]),
+            }],
+        ),
+        (
+            "flex_command",
+            vec![V::FlexMessage {
+                class_name: "DSC".into(),
+                fields: pairs(&[
+                    ("headers", anon(&[("DSMessagingVersion", V::Integer(1))])),
+                    ("timestamp", V::Double(1_700_000_000_000.0)),
+                    ("messageIdBytes", V::ByteArray(UUID_A.to_vec())),
+                    ("correlationId", V::Null),
+                    ("operation", V::Integer(5)),
+                ]),
+            }],
+        ),
     ];
     for (name, want) in table {
         let bytes = fixture(name);
@@ -556,9 +636,19 @@ fn decodes_the_py3amf_fixtures_exactly() {
 
 #[test]
 fn encoder_matches_py3amf_where_no_references_are_involved() {
-    for name in
-        ["integers", "doubles", "array_dense", "object_anonymous", "date", "bytearray", "xml", "array_collection"]
-    {
+    for name in [
+        "integers",
+        "doubles",
+        "array_dense",
+        "object_anonymous",
+        "date",
+        "bytearray",
+        "xml",
+        "array_collection",
+        "flex_acknowledge",
+        "flex_async",
+        "flex_command",
+    ] {
         let bytes = fixture(name);
         let d = decode_body(&bytes, 0, &AmfLimits::default());
         let mut out = Vec::new();
@@ -646,6 +736,31 @@ fn arb_value() -> impl Strategy<Value = V> {
             (any::<bool>(), prop::collection::vec((inner.clone(), inner.clone()), 0..3))
                 .prop_map(|(weak_keys, entries)| V::Dictionary { weak_keys, entries }),
             inner.clone().prop_map(|v| V::Externalizable { class_name: ARRAY_COLLECTION.into(), value: Box::new(v) }),
+            (0..3usize, prop::collection::vec(prop::option::of(inner.clone()), 12)).prop_map(|(k, slots)| {
+                // Fields in wire order: AbstractMessage, AsyncMessage, then CommandMessage's.
+                const NAMES: [&str; 12] = [
+                    "body",
+                    "clientId",
+                    "destination",
+                    "headers",
+                    "messageId",
+                    "timestamp",
+                    "timeToLive",
+                    "clientIdBytes",
+                    "messageIdBytes",
+                    "correlationId",
+                    "correlationIdBytes",
+                    "operation",
+                ];
+                let class_name = ["DSA", "DSK", "DSC"][k];
+                let fields = NAMES
+                    .iter()
+                    .zip(slots)
+                    .filter(|(n, _)| class_name == "DSC" || **n != "operation")
+                    .filter_map(|(n, v)| v.map(|v| (n.to_string(), v)))
+                    .collect();
+                V::FlexMessage { class_name: class_name.into(), fields }
+            }),
         ]
     })
 }
@@ -683,5 +798,20 @@ proptest! {
         out.truncate(i);
         let d = decode_body(&out, B, &AmfLimits::default());
         prop_assert!(d.issues.iter().all(|i| RULE_IDS.contains(&i.rule)));
+    }
+}
+
+proptest! {
+    /// Whatever follows a Flex small message's class name, decoding ends (stopped or not)
+    /// without a panic, and a stop leaves the partial message with the fields read so far.
+    #[test]
+    fn flex_messages_survive_arbitrary_bytes(class in 0..3usize, tail in prop::collection::vec(any::<u8>(), 0..64)) {
+        let name = ["DSA", "DSK", "DSC"][class];
+        let bytes = cat(&[&[0x0a, 0x07], &vr(name), &tail]);
+        let d = decode_body(&bytes, B, &AmfLimits::default());
+        match d.values.first() {
+            Some(V::FlexMessage { class_name, .. }) => prop_assert_eq!(class_name.as_str(), name),
+            other => prop_assert!(false, "{:?}", other),
+        }
     }
 }
