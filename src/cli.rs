@@ -97,6 +97,12 @@ pub struct CheckArgs {
     /// Colour in the text report (auto: when writing to a terminal and NO_COLOR is not set).
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
     pub color: ColorChoice,
+    /// rtmps://: also trust these PEM CA certificates (besides the system's).
+    #[arg(long, value_name = "FILE")]
+    pub ca_file: Option<PathBuf>,
+    /// rtmps://: do not verify the server's certificate.
+    #[arg(long)]
+    pub insecure: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -275,10 +281,18 @@ fn run_check(mut a: CheckArgs) -> anyhow::Result<u8> {
         return Ok(EXIT_OK);
     }
     let Some(url) = &a.url else { return usage("check: give the server's URL (rtmp://HOST[:PORT]/APP[/STREAM])") };
-    let target = match runner::Target::parse(url) {
+    let mut target = match runner::Target::parse(url) {
         Ok(t) => t,
         Err(e) => return usage(e),
     };
+    if target.tls {
+        target = match target.with_tls(a.ca_file.clone(), a.insecure) {
+            Ok(t) => t,
+            Err(e) => return usage(format!("rtmps: {e}")),
+        };
+    } else if a.ca_file.is_some() || a.insecure {
+        eprintln!("rtmpscope: --ca-file and --insecure apply to rtmps:// only; ignored");
+    }
     let baseline = match &a.baseline {
         Some(p) => {
             let text = match std::fs::read_to_string(p) {

@@ -174,6 +174,8 @@ fn cli_against_nginx_json_report_baseline_and_exit_codes() {
 struct NodeMediaServer {
     child: Child,
     port: u16,
+    /// Its RTMPS port (with the self-signed certificate the package ships).
+    tls_port: u16,
     dir: PathBuf,
 }
 
@@ -198,7 +200,8 @@ impl NodeMediaServer {
         }
         let log = std::fs::File::create(dir.join("server.log")).unwrap();
         let port = free_port();
-        let ports: Vec<String> = (0..3).map(|_| free_port().to_string()).collect();
+        let tls_port = free_port();
+        let ports: Vec<String> = [tls_port, free_port(), free_port()].iter().map(|p| p.to_string()).collect();
         let child = Command::new("node")
             .arg(&app)
             .arg("-c")
@@ -223,7 +226,11 @@ impl NodeMediaServer {
             );
             std::thread::sleep(Duration::from_millis(50));
         }
-        NodeMediaServer { child, port, dir }
+        while TcpStream::connect(("127.0.0.1", tls_port)).is_err() {
+            assert!(Instant::now() < deadline, "node-media-server did not start listening on port {tls_port}");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        NodeMediaServer { child, port, tls_port, dir }
     }
 }
 
@@ -256,4 +263,62 @@ fn node_media_server_graded_result_matches_its_snapshot_and_baseline() {
         baseline.to_json(),
         "node-media-server's verdicts differ from {NMS_BASELINE}"
     );
+}
+
+#[test]
+fn rtmps_against_node_media_server_verifies_the_certificate_unless_told_not_to() {
+    let nms = NodeMediaServer::start("rtmps");
+    let url = format!("rtmps://127.0.0.1:{}/live", nms.tls_port);
+    // The certificate node-media-server ships is self-signed (and expired): not trusted.
+    let out = rtmpscope(&["check", &url, "handshake.plain", "--timeout", "1000"]);
+    assert_eq!(out.status.code(), Some(3), "stdout: {}", String::from_utf8_lossy(&out.stdout));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("could not test") && err.contains("TLS handshake failed: invalid peer certificate"), "{err}");
+    let out = rtmpscope(&["check", &url, "handshake.plain", "commands", "--insecure", "--format", "json"]);
+    assert_eq!(out.status.code(), Some(0), "stderr: {}", String::from_utf8_lossy(&out.stderr));
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["target"], url.as_str());
+    let verdicts: Vec<(&str, &str)> = report["cases"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| (c["id"].as_str().unwrap(), c["verdict"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        verdicts,
+        [
+            ("handshake.plain", "pass"),
+            ("commands.connect", "pass"),
+            ("commands.create-stream", "pass"),
+            ("commands.publish", "pass")
+        ]
+    );
+}
+
+#[test]
+fn list_selects_without_connecting() {
+    let out = rtmpscope(&["check", "--list", "chunk.csid-*", "--skip", "chunk.csid-2=reserved"]);
+    assert_eq!(out.status.code(), Some(0));
+    let text = String::from_utf8_lossy(&out.stdout);
+    let ids: Vec<&str> = text.lines().map(|l| l.split_whitespace().next().unwrap()).collect();
+    assert_eq!(
+        ids,
+        [
+            "chunk.csid-2",
+            "chunk.csid-3",
+            "chunk.csid-63",
+            "chunk.csid-64",
+            "chunk.csid-319",
+            "chunk.csid-320",
+            "chunk.csid-65599"
+        ]
+    );
+    assert!(text.lines().next().unwrap().ends_with("[skipped]"), "{text}");
+    let out = rtmpscope(&["check", "--list", "--tags", "ack"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.lines().count() >= 4 && text.lines().all(|l| l.starts_with("control.")), "{text}");
+    assert!(text.contains("[timing-sensitive]"));
+    assert_eq!(rtmpscope(&["check", "--list", "nosuch"]).status.code(), Some(2));
+    assert_eq!(rtmpscope(&["check"]).status.code(), Some(2), "a URL is needed without --list");
+    assert_eq!(rtmpscope(&["check", "--list", "--timeout", "0"]).status.code(), Some(2));
 }

@@ -1,23 +1,29 @@
 //! The check client's connection: a blocking socket where every read and write carries a
 //! deadline, so no case can wait longer than its budget whatever the server does.
 //!
-//! [`Transport`] is an enum so that TLS (`rtmps://`) can be one more variant wrapping the TCP
-//! stream; everything above it sees only [`Conn`].
+//! [`Transport`] is plain TCP or TLS (`rtmps://`, rustls) over TCP; everything above it sees
+//! only [`Conn`].
 
+use rustls::{ClientConfig, ClientConnection, StreamOwned};
 use std::io::{self, Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpStream, ToSocketAddrs};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// The byte stream under a connection.
 #[derive(Debug)]
 pub enum Transport {
     Tcp(TcpStream),
+    /// RTMPS: a rustls client session over TCP (blocking; the TCP socket's timeouts bound
+    /// every TLS read and write too).
+    Tls(Box<StreamOwned<ClientConnection, TcpStream>>),
 }
 
 impl Transport {
     fn tcp(&self) -> &TcpStream {
         match self {
             Transport::Tcp(s) => s,
+            Transport::Tls(s) => &s.sock,
         }
     }
 }
@@ -26,6 +32,7 @@ impl Read for Transport {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         match self {
             Transport::Tcp(s) => s.read(buf),
+            Transport::Tls(s) => s.read(buf),
         }
     }
 }
@@ -34,11 +41,13 @@ impl Write for Transport {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
         match self {
             Transport::Tcp(s) => s.write(buf),
+            Transport::Tls(s) => s.write(buf),
         }
     }
     fn flush(&mut self) -> io::Result<()> {
         match self {
             Transport::Tcp(s) => s.flush(),
+            Transport::Tls(s) => s.flush(),
         }
     }
 }
@@ -62,7 +71,7 @@ impl std::fmt::Display for ConnError {
             ConnError::Closed => f.write_str("the server closed the connection"),
             ConnError::Reset => f.write_str("the connection was reset"),
             ConnError::Timeout => f.write_str("timed out"),
-            ConnError::Io(e) => write!(f, "I/O error: {e}"),
+            ConnError::Io(e) => f.write_str(e),
         }
     }
 }
@@ -117,6 +126,39 @@ impl Conn {
             }
         }
         Err(last)
+    }
+
+    /// Opens a TCP connection and completes a TLS handshake over it before `deadline`,
+    /// checking the certificate against `host` as `config` says.
+    pub fn connect_tls(host: &str, port: u16, config: Arc<ClientConfig>, deadline: Instant) -> Result<Conn, ConnError> {
+        let tcp = Conn::connect_tcp(host, port, deadline)?;
+        let Transport::Tcp(mut sock) = tcp.stream else { return Err(ConnError::Io("internal: not TCP".into())) };
+        let name = crate::net::tls::server_name(host).map_err(ConnError::Io)?;
+        let mut tls = ClientConnection::new(config, name).map_err(|e| ConnError::Io(format!("TLS setup: {e}")))?;
+        while tls.is_handshaking() {
+            let Some(t) = left(deadline) else { return Err(ConnError::Timeout) };
+            let _ = sock.set_read_timeout(Some(t));
+            let _ = sock.set_write_timeout(Some(t));
+            match tls.complete_io(&mut sock) {
+                Ok(_) => {}
+                Err(e) if e.kind() == io::ErrorKind::InvalidData => {
+                    return Err(ConnError::Io(format!("TLS handshake failed: {e}")))
+                }
+                Err(e) => {
+                    return Err(match classify(&e) {
+                        ConnError::Io(m) => ConnError::Io(format!("TLS handshake: {m}")),
+                        ConnError::Closed => ConnError::Io("TLS handshake: the server closed the connection".into()),
+                        ConnError::Reset => ConnError::Io("TLS handshake: the connection was reset".into()),
+                        ConnError::Timeout => ConnError::Timeout,
+                    })
+                }
+            }
+        }
+        Ok(Conn {
+            stream: Transport::Tls(Box::new(StreamOwned::new(tls, sock))),
+            local_port: tcp.local_port,
+            peer: tcp.peer,
+        })
     }
 
     /// Wraps an established transport (a TLS session over TCP, or a test stream).

@@ -11,6 +11,7 @@ use super::select::{Pick, Selection};
 use super::{grade, Case, CaseResult, Finding, Outcome, Reaction, Verdict};
 use crate::wire::Direction;
 use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// A whole case may last this many timeouts.
@@ -31,7 +32,21 @@ pub struct Target {
     /// A stream name to publish or play; cases derive unique names from it.
     pub stream: Option<String>,
     pub tls: bool,
+    /// How `rtmps://` checks the server's certificate (set by [`Target::with_tls`]; without
+    /// it, against the system's trust anchors).
+    pub tls_config: Option<TlsClient>,
 }
+
+/// A TLS client configuration shared by every connection of a run.
+#[derive(Debug, Clone)]
+pub struct TlsClient(pub Arc<rustls::ClientConfig>);
+
+impl PartialEq for TlsClient {
+    fn eq(&self, other: &Self) -> bool {
+        Arc::ptr_eq(&self.0, &other.0)
+    }
+}
+impl Eq for TlsClient {}
 
 impl Target {
     /// Parses `rtmp://HOST[:PORT]/APP[/STREAM]` or `rtmps://…`.
@@ -75,7 +90,16 @@ impl Target {
         if app.is_empty() {
             return Err(format!("{url}: no application name (rtmp://HOST[:PORT]/APP[/STREAM])"));
         }
-        Ok(Target { host, port, app, stream, tls })
+        Ok(Target { host, port, app, stream, tls, tls_config: None })
+    }
+
+    /// Sets how `rtmps://` verifies the server: `ca_file` adds trust anchors to the system's,
+    /// `insecure` takes any certificate.
+    pub fn with_tls(mut self, ca_file: Option<std::path::PathBuf>, insecure: bool) -> Result<Target, String> {
+        let opts = crate::net::tls::TlsOptions { ca_file, insecure, ..Default::default() };
+        let config = crate::net::tls::client_config(&opts, None).map_err(|e| format!("{e:#}"))?;
+        self.tls_config = Some(TlsClient(Arc::new(config)));
+        Ok(self)
     }
 
     pub fn addr(&self) -> String {
@@ -99,10 +123,17 @@ impl Target {
 
     /// Opens a connection before `deadline`.
     pub fn open(&self, deadline: Instant) -> Result<Conn, ConnError> {
-        if self.tls {
-            return Err(ConnError::Io("rtmps:// is not supported by this build".into()));
+        if !self.tls {
+            return Conn::connect_tcp(&self.host, self.port, deadline);
         }
-        Conn::connect_tcp(&self.host, self.port, deadline)
+        let config = match &self.tls_config {
+            Some(c) => c.0.clone(),
+            None => {
+                let t = self.clone().with_tls(None, false).map_err(ConnError::Io)?;
+                t.tls_config.map(|c| c.0).ok_or_else(|| ConnError::Io("no TLS configuration".into()))?
+            }
+        };
+        Conn::connect_tls(&self.host, self.port, config, deadline)
     }
 }
 
