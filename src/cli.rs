@@ -321,7 +321,19 @@ fn run_check(mut a: CheckArgs) -> anyhow::Result<u8> {
     };
     let options =
         runner::CheckOptions { timeout: std::time::Duration::from_millis(a.timeout), retries: a.retries, selection };
-    let mut run = runner::run(&target, &catalogue, &options, &mut |_| {});
+    // Progress on a terminal's standard error: a slow server can take minutes.
+    let progress = io::stderr().is_terminal();
+    let total = runner::plan(&catalogue, &options.selection).len();
+    let mut done = 0;
+    let mut run = runner::run(&target, &catalogue, &options, &mut |r| {
+        done += 1;
+        if progress {
+            eprint!("\r\x1b[2K[{done}/{total}] {} {}", r.id, r.verdict);
+            if done == total {
+                eprint!("\r\x1b[2K");
+            }
+        }
+    });
     if let Some(b) = &baseline {
         b.annotate(&mut run.results);
     }

@@ -92,6 +92,26 @@ fn left(deadline: Instant) -> Option<Duration> {
     (now < deadline).then(|| (deadline - now).max(Duration::from_millis(1)))
 }
 
+/// Resolves `host` before `deadline`. Name lookups block in the C library without a time
+/// limit, so they run on a thread of their own that is abandoned when the deadline passes.
+pub fn resolve(host: &str, port: u16, deadline: Instant) -> Result<Vec<SocketAddr>, ConnError> {
+    if let Ok(ip) = host.parse::<std::net::IpAddr>() {
+        return Ok(vec![SocketAddr::new(ip, port)]);
+    }
+    let (tx, rx) = std::sync::mpsc::channel();
+    let name = host.to_string();
+    std::thread::spawn(move || {
+        let r = (name.as_str(), port).to_socket_addrs().map(|a| a.collect::<Vec<_>>());
+        let _ = tx.send(r);
+    });
+    let Some(t) = left(deadline) else { return Err(ConnError::Timeout) };
+    match rx.recv_timeout(t) {
+        Ok(Ok(a)) => Ok(a),
+        Ok(Err(e)) => Err(ConnError::Io(format!("resolving {host}: {e}"))),
+        Err(_) => Err(ConnError::Io(format!("resolving {host}: no answer in time"))),
+    }
+}
+
 /// One connection to the server under test.
 #[derive(Debug)]
 pub struct Conn {
@@ -103,8 +123,7 @@ pub struct Conn {
 impl Conn {
     /// Opens a TCP connection to `host:port`, trying each address until `deadline`.
     pub fn connect_tcp(host: &str, port: u16, deadline: Instant) -> Result<Conn, ConnError> {
-        let addrs: Vec<SocketAddr> =
-            (host, port).to_socket_addrs().map_err(|e| ConnError::Io(format!("resolving {host}: {e}")))?.collect();
+        let addrs = resolve(host, port, deadline)?;
         let mut last = ConnError::Io(format!("{host} resolved to no address"));
         for addr in addrs {
             let Some(t) = left(deadline) else { return Err(ConnError::Timeout) };
