@@ -192,6 +192,11 @@ impl Ctx {
         self.received
     }
 
+    /// The server's first `n` bytes, while they are still kept (the first 256 KiB are).
+    pub fn received_prefix(&self, n: usize) -> Option<Vec<u8>> {
+        (self.recv_tail_start == 0 && self.recv_tail.len() >= n).then(|| self.recv_tail.range(..n).copied().collect())
+    }
+
     /// Adds a note to the wire log.
     pub fn note(&mut self, summary: impl Into<String>) {
         let (dir, offset) = (Direction::ClientToServer, self.sent);

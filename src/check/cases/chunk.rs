@@ -112,6 +112,21 @@ pub fn cases() -> Vec<Case> {
         .tags(&["timestamp"])
         .destructive(),
         Case::new(
+            "chunk.header-compression",
+            "New messages in type-1, type-2 and type-3 headers that inherit from the previous one",
+            r,
+            "RTMP 1.0 §5.3.1.2.2–5.3.1.2.4",
+            compression,
+        ),
+        Case::new(
+            "chunk.zero-length-message",
+            "A zero-length message (one header, no payload) does not disturb framing",
+            Requirement::Should,
+            "RTMP 1.0 §5.3.1.2.1",
+            zero_length,
+        )
+        .destructive(),
+        Case::new(
             "chunk.interleaved",
             "Chunks of two chunk streams interleaved: both messages reassembled",
             r,
@@ -382,4 +397,41 @@ fn abort(ctx: &mut Ctx) -> Step<Outcome> {
             .with_reaction(Reaction::Continued),
         Err(e) => Outcome::met(expected, format!("txn {t2} answered; then {e}")),
     })
+}
+
+fn compression(ctx: &mut Ctx) -> Step<Outcome> {
+    // connect went out on chunk stream 3 with a type-0 header at timestamp 0.
+    ctx.connect()?;
+    let (t1, t2, t3) = (ctx.txn(), ctx.txn(), ctx.txn());
+    let body = |t: f64| {
+        let mut b = Vec::new();
+        amf0::encode_values(&Ctx::create_stream_values(t, 0), &mut b);
+        b
+    };
+    // Type 1: new length and type, delta 10. Type 2: same length, delta 20. Type 3: all
+    // inherited (delta 20 again).
+    let mut wire = ctx.encode_message_fmt(1, 3, 10, MessageType::COMMAND_AMF0, 0, &body(t1));
+    wire.extend(ctx.encode_message_fmt(2, 3, 30, MessageType::COMMAND_AMF0, 0, &body(t2)));
+    wire.extend(ctx.encode_message_fmt(3, 3, 50, MessageType::COMMAND_AMF0, 0, &body(t3)));
+    ctx.send_raw_step(
+        &wire,
+        &format!("createStream txn {t1} (type 1), txn {t2} (type 2), txn {t3} (type 3) on chunk stream 3"),
+    )?;
+    let expected = "_result to the three createStreams sent with type-1, type-2 and type-3 headers";
+    for (t, fmt) in [(t1, 1), (t2, 2), (t3, 3)] {
+        let o = ctx.expect_result(t, expected);
+        if o.finding != Finding::Met {
+            return Ok(Outcome { actual: format!("the type-{fmt} message: {}", o.actual), ..o });
+        }
+    }
+    Ok(Outcome::met(expected, "all three answered").with_reaction(Reaction::Continued))
+}
+
+fn zero_length(ctx: &mut Ctx) -> Step<Outcome> {
+    ctx.connect()?;
+    let mut wire = ctx.encode_message(4, 0, MessageType::AUDIO, 0, &[]);
+    let s = sentinel(ctx, &mut wire);
+    ctx.send_raw_step(&wire, &format!("a zero-length audio message on chunk stream 4, then createStream txn {s}"))?;
+    let expected = "_result to the createStream sent right after a zero-length message";
+    Ok(ctx.expect_result(s, expected))
 }

@@ -72,6 +72,14 @@ pub fn cases() -> Vec<Case> {
         )
         .timing_sensitive(),
         Case::new(
+            "handshake.c0-alone",
+            "C0 alone: the server may send S0 S1 but not S2 before C1 arrives, then completes",
+            Requirement::Must,
+            "RTMP 1.0 §5.2.1",
+            c0_alone,
+        )
+        .timing_sensitive(),
+        Case::new(
             "handshake.garbage",
             "HTTP request instead of C0 C1: the server closes without a handshake",
             Requirement::Should,
@@ -315,5 +323,47 @@ fn c2_mismatch(ctx: &mut Ctx) -> Step<Outcome> {
         Ok(Answer::Result(_)) => Outcome::info(expected, "the server ignored the bad C2: connect succeeded"),
         Ok(Answer::Error(_)) => Outcome::info(expected, "connect after the bad C2 was answered with _error"),
         Err(o) => Outcome::info(expected, format!("the server rejected the bad C2: {}", o.actual)),
+    })
+}
+
+fn c0_alone(ctx: &mut Ctx) -> Step<Outcome> {
+    ctx.open()?;
+    ctx.send_raw_step(&[3], "C0 alone")?;
+    let wait = ctx.timeout / 2;
+    let ended = ctx.linger(wait);
+    let early = ctx.received_bytes();
+    let expected = "at most S0 S1 (1537 bytes) before C1, then S2 echoing C1 and a successful connect";
+    if let Some(e) = ended {
+        return Ok(Outcome::violated(expected, format!("after C0 alone, {e} ({early} bytes received)")));
+    }
+    if early > 1 + HANDSHAKE_SIZE as u64 {
+        return Ok(Outcome::violated(expected, format!("the server sent {early} bytes (S2 included) before C1")));
+    }
+    let c1 = Ctx::make_c1(HandshakeForm::Plain);
+    ctx.send_raw_step(&c1, "C1")?;
+    // The rest of S0 S1 S2 (what did not come yet).
+    let rest = ctx.read_exact(1 + 2 * HANDSHAKE_SIZE - early as usize).map_err(|e| ctx.lost("S0 S1 S2", e));
+    let rest = match rest {
+        Ok(r) => r,
+        Err(o) => return Ok(Outcome::violated(expected, o.actual)),
+    };
+    let s2 = &rest[rest.len() - HANDSHAKE_SIZE..];
+    let mut problems = Vec::new();
+    if s2[..4] != c1[..4] || s2[8..] != c1[8..] {
+        problems.push("S2 does not echo C1".to_string());
+    }
+    let Some(s0s1) = ctx.received_prefix(1 + HANDSHAKE_SIZE) else {
+        return Ok(Outcome::error(expected, "S1 was not kept"));
+    };
+    let mut s1 = [0u8; HANDSHAKE_SIZE];
+    s1.copy_from_slice(&s0s1[1..]);
+    ctx.send_raw_step(&crate::wire::handshake::make_echo_response(&s1, 0), "C2")?;
+    if let Some(p) = connect_after(ctx)? {
+        problems.push(p);
+    }
+    Ok(if problems.is_empty() {
+        Outcome::met(expected, format!("{early} bytes before C1; S2 echoed C1 after it; connect succeeded"))
+    } else {
+        Outcome::violated(expected, format!("{early} bytes before C1; {}", problems.join("; ")))
     })
 }
