@@ -549,7 +549,10 @@ impl Ctx {
         loop {
             match self.pump_until(deadline) {
                 Ok(true) => {}
-                Ok(false) => return None,
+                Ok(false) => {
+                    self.note_silence();
+                    return None;
+                }
                 Err(e) => return Some(e),
             }
         }
@@ -831,7 +834,11 @@ impl Ctx {
         self.handshake(HandshakeForm::Plain)?;
         let app = self.target.app.clone();
         match self.connect_with(&app, &[])? {
-            Answer::Result(_) => Ok(()),
+            Answer::Result(_) => {
+                // Set-up is over: what comes next is the reaction to the case's stimulus.
+                self.reaction = Some(Reaction::Continued);
+                Ok(())
+            }
             Answer::Error(m) => Err(Outcome::skipped(format!(
                 "the server refused connect to \"{app}\" ({}), which this case needs",
                 command_of(&m).and_then(info_code).unwrap_or("no code")
@@ -885,6 +892,7 @@ impl Ctx {
                 "publish of \"{name}\" answered {code}, which this case needs to start"
             )));
         }
+        self.reaction = Some(Reaction::Continued);
         Ok(sid)
     }
 
