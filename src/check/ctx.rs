@@ -629,9 +629,27 @@ impl Ctx {
         }
     }
 
-    /// Reads S0 S1 S2 after our C0 C1 and checks them.
-    pub fn read_server_hello(&mut self, c1: [u8; HANDSHAKE_SIZE]) -> Result<ServerHello, ConnError> {
-        let b = self.read_exact(1 + 2 * HANDSHAKE_SIZE)?;
+    /// Makes sure the server has sent at least `n` bytes in all (reading no further than
+    /// that), and returns its first `n`.
+    pub fn ensure_received(&mut self, n: usize) -> Result<Vec<u8>, ConnError> {
+        let have = self.received as usize;
+        if have < n {
+            self.read_exact(n - have)?;
+        }
+        self.received_prefix(n).ok_or_else(|| ConnError::Io("the server's first bytes were not kept".into()))
+    }
+
+    /// Reads S0 S1 (after our C0 C1).
+    pub fn read_s0s1(&mut self) -> Result<(u8, [u8; HANDSHAKE_SIZE]), ConnError> {
+        let b = self.ensure_received(1 + HANDSHAKE_SIZE)?;
+        let mut s1 = [0u8; HANDSHAKE_SIZE];
+        s1.copy_from_slice(&b[1..]);
+        Ok((b[0], s1))
+    }
+
+    /// Reads S2 (S0 S1 read before) and checks the three against our `c1`.
+    pub fn read_s2(&mut self, c1: [u8; HANDSHAKE_SIZE]) -> Result<ServerHello, ConnError> {
+        let b = self.ensure_received(1 + 2 * HANDSHAKE_SIZE)?;
         let mut s1 = [0u8; HANDSHAKE_SIZE];
         let mut s2 = [0u8; HANDSHAKE_SIZE];
         s1.copy_from_slice(&b[1..1 + HANDSHAKE_SIZE]);
@@ -655,13 +673,42 @@ impl Ctx {
         Ok(ServerHello { s0: b[0], s1, s2, c1, s2_check, s1_digest })
     }
 
-    /// The C2 a conforming client sends for `hello`.
-    pub fn make_c2(hello: &ServerHello) -> [u8; HANDSHAKE_SIZE] {
-        let s1_info = parse_hello(&hello.s1, Role::Server);
-        make_response(&hello.s1, &s1_info, Role::Client, 0, C1_RANDOM)
+    /// Reads S0 S1 S2 after our C0 C1 and checks them (a server may withhold S2 until C2:
+    /// prefer [`Ctx::finish_handshake`], which sends C2 after S1).
+    pub fn read_server_hello(&mut self, c1: [u8; HANDSHAKE_SIZE]) -> Result<ServerHello, ConnError> {
+        self.read_s0s1()?;
+        self.read_s2(c1)
     }
 
-    /// A whole handshake in `form`: C0 C1, S0 S1 S2, C2.
+    /// The C2 a conforming client sends for S1: signed when S1 carries a server digest, an
+    /// echo otherwise.
+    pub fn c2_for(s1: &[u8; HANDSHAKE_SIZE]) -> [u8; HANDSHAKE_SIZE] {
+        let s1_info = parse_hello(s1, Role::Server);
+        make_response(s1, &s1_info, Role::Client, 0, C1_RANDOM)
+    }
+
+    /// The C2 a conforming client sends for `hello`.
+    pub fn make_c2(hello: &ServerHello) -> [u8; HANDSHAKE_SIZE] {
+        Ctx::c2_for(&hello.s1)
+    }
+
+    /// After our C0 C1: reads S0 S1, sends C2 (`c2`, or the conforming one), reads S2. C2
+    /// goes out as soon as S1 is in (RTMP 1.0 §5.2.1 lets the server wait for it before S2).
+    pub fn finish_handshake(
+        &mut self,
+        c1: [u8; HANDSHAKE_SIZE],
+        c2: Option<[u8; HANDSHAKE_SIZE]>,
+    ) -> Step<ServerHello> {
+        let (_, s1) = self.read_s0s1().map_err(|e| self.lost("the handshake (S0 S1)", e))?;
+        let (c2, what) = match c2 {
+            Some(c) => (c, "C2 (given)"),
+            None => (Ctx::c2_for(&s1), "C2"),
+        };
+        self.send_raw_step(&c2, what)?;
+        self.read_s2(c1).map_err(|e| self.lost("the handshake (S2)", e))
+    }
+
+    /// A whole handshake in `form`: C0 C1, S0 S1, C2, S2.
     pub fn handshake(&mut self, form: HandshakeForm) -> Step<ServerHello> {
         self.open()?;
         let c1 = Ctx::make_c1(form);
@@ -672,10 +719,7 @@ impl Ctx {
             HandshakeForm::Digest(sc) => format!("C0 C1 (digest, {})", sc.as_str()),
         };
         self.send_raw_step(&c0c1, &what)?;
-        let hello = self.read_server_hello(c1).map_err(|e| self.lost("the handshake (S0 S1 S2)", e))?;
-        let c2 = Ctx::make_c2(&hello);
-        self.send_raw_step(&c2, "C2")?;
-        Ok(hello)
+        self.finish_handshake(c1, None)
     }
 
     // ----- messages -----
