@@ -275,6 +275,8 @@ enum Fault {
     DieOnChunkSize1,
     /// A proper server that sends S2 only once C2 is in (RTMP 1.0 §5.2.1 allows it).
     S2AfterC2,
+    /// Answers connect, then sends 0xFF bytes as fast as it can until the client leaves.
+    FloodAfterConnect,
 }
 
 struct FakeServer {
@@ -415,6 +417,12 @@ fn serve(mut c: TcpStream, fault: Fault, dead: &AtomicBool) {
                 _ => continue,
             };
             if c.write_all(&reply).is_err() {
+                return;
+            }
+            if fault == Fault::FloodAfterConnect && m.name() == Some("connect") {
+                let junk = [0xFFu8; 65536];
+                let _ = c.set_write_timeout(Some(Duration::from_secs(20)));
+                while c.write_all(&junk).is_ok() {}
                 return;
             }
         }
@@ -574,4 +582,50 @@ fn a_server_withholding_s2_until_c2_completes_every_handshake() {
         assert_eq!(r.verdict, Verdict::Pass, "{}: {}", r.id, r.actual);
     }
     assert_eq!(run.results.len(), ids.len());
+}
+
+/// The longest a case may take: its budget, plus two liveness tries and the pause between.
+fn case_bound(timeout: Duration) -> Duration {
+    timeout * runner::CASE_BUDGET_FACTOR + timeout * 7 + Duration::from_millis(300)
+}
+
+#[test]
+fn every_case_is_bounded_against_a_server_that_only_answers_connect() {
+    let srv = FakeServer::start(Fault::IgnoreCreateStream);
+    let opts = CheckOptions { timeout: Duration::from_millis(150), ..Default::default() };
+    let catalogue = cases::all();
+    let run = runner::run(&srv.target(), &catalogue, &opts, &mut |_| {});
+    assert_eq!(run.could_not_test, None);
+    assert_eq!(run.results.len(), catalogue.len());
+    for r in &run.results {
+        assert!(Duration::from_millis(r.duration_ms) <= case_bound(opts.timeout), "{} took {} ms", r.id, r.duration_ms);
+        // Nothing the server did not do is credited to it: every case needing an answer
+        // beyond connect fails, is a tool error (its set-up needed createStream) or is recorded.
+        if r.verdict == Verdict::Pass {
+            assert!(
+                r.id.starts_with("handshake.") || r.id == "commands.connect",
+                "{} passed against a server that answers nothing but connect: {}",
+                r.id,
+                r.actual
+            );
+        }
+    }
+}
+
+#[test]
+fn a_flooding_server_costs_bounded_time_and_memory() {
+    let srv = FakeServer::start(Fault::FloodAfterConnect);
+    let opts = CheckOptions {
+        timeout: Duration::from_millis(200),
+        ..selected(&["chunk.csid-3", "control.ping-request-answered", "commands.create-stream"])
+    };
+    let t = Instant::now();
+    let run = runner::run(&srv.target(), &cases::all(), &opts, &mut |_| {});
+    assert_eq!(run.could_not_test, None);
+    for r in &run.results {
+        assert!(Duration::from_millis(r.duration_ms) <= case_bound(opts.timeout), "{} took {} ms", r.id, r.duration_ms);
+        assert_ne!(r.verdict, Verdict::Pass, "{}: {}", r.id, r.actual);
+        assert!(r.wire.len() <= super::ctx::MAX_WIRE_ENTRIES + 1);
+    }
+    assert!(t.elapsed() < Duration::from_secs(10), "{:?}", t.elapsed());
 }
