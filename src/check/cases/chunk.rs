@@ -103,6 +103,15 @@ pub fn cases() -> Vec<Case> {
         .tags(&["timestamp"])
         .destructive(),
         Case::new(
+            "chunk.type3-extended-omitted",
+            "Type-3 continuations without the extended timestamp (an old peers' habit): how the server reads them",
+            Requirement::None,
+            "RTMP 1.0 §5.3.1.3; errata §5.1",
+            type3_omitted,
+        )
+        .tags(&["timestamp"])
+        .destructive(),
+        Case::new(
             "chunk.type3-new-message-extended",
             "A new message in a type-3 chunk after an extended timestamp carries it again",
             r,
@@ -434,4 +443,28 @@ fn zero_length(ctx: &mut Ctx) -> Step<Outcome> {
     ctx.send_raw_step(&wire, &format!("a zero-length audio message on chunk stream 4, then createStream txn {s}"))?;
     let expected = "_result to the createStream sent right after a zero-length message";
     Ok(ctx.expect_result(s, expected))
+}
+
+fn type3_omitted(ctx: &mut Ctx) -> Step<Outcome> {
+    use crate::wire::chunk::encoder::Type3Extended;
+    ctx.connect()?;
+    let txn = ctx.txn();
+    let mut body = Vec::new();
+    amf0::encode_values(&Ctx::create_stream_values(txn, 400), &mut body);
+    ctx.enc.type3_extended = Type3Extended::Omit;
+    let mut wire = ctx.encode_message_fmt(0, 5, 0x0100_0000, MessageType::COMMAND_AMF0, 0, &body);
+    ctx.enc.type3_extended = Type3Extended::Repeat;
+    let s = sentinel(ctx, &mut wire);
+    ctx.send_raw_step(
+        &wire,
+        &format!(
+            "createStream txn {txn} at timestamp 0x01000000, continuations without the extended field, then txn {s}"
+        ),
+    )?;
+    let expected = "recorded: the errata require the field on every continuation; lenient servers read both forms";
+    let o = expect_both(ctx, txn, s, "");
+    Ok(match o.finding {
+        Finding::Met => Outcome::info(expected, "accepted: both commands answered (the server reads the omitted form)"),
+        _ => Outcome::info(expected, format!("not read: {}", o.actual)),
+    })
 }
