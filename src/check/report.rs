@@ -3,7 +3,8 @@
 //! pages). The formats are documented in `docs/check.md`.
 //!
 //! With [`ReportOptions::redact`], the values that change from run to run (durations, local
-//! ports, the server's port) are written as fixed placeholders, so reports can be snapshot.
+//! ports, the server's port, the bytes of the server's handshake) are written as fixed
+//! placeholders, so reports can be snapshot.
 
 use super::baseline::{fails_run, Baseline};
 use super::runner::CheckRun;
@@ -146,7 +147,7 @@ pub fn text(run: &CheckRun, o: &ReportOptions) -> String {
                 for w in tail {
                     let _ = writeln!(out, "     {} @{} {}: {}", w.dir, w.offset, w.kind, w.summary);
                     if !w.hex.is_empty() {
-                        let _ = writeln!(out, "       {}", w.hex);
+                        let _ = writeln!(out, "       {}", hex_of(w, o.redact));
                     }
                 }
             }
@@ -156,6 +157,16 @@ pub fn text(run: &CheckRun, o: &ReportOptions) -> String {
     out
 }
 
+/// The hex excerpt of a wire entry; redacted for the server's handshake, whose S1 carries the
+/// server's clock and random bytes.
+fn hex_of(w: &super::WireEntry, redact: bool) -> &str {
+    if redact && w.kind == "handshake" {
+        "(redacted)"
+    } else {
+        &w.hex
+    }
+}
+
 fn case_json(r: &CaseResult, redact: bool) -> Value {
     let mut v = serde_json::to_value(r).unwrap_or(Value::Null);
     if redact {
@@ -163,6 +174,13 @@ fn case_json(r: &CaseResult, redact: bool) -> Value {
             m.insert("duration_ms".into(), json!(0));
             if m.contains_key("local_port") {
                 m.insert("local_port".into(), json!(0));
+            }
+            if let Some(Value::Array(wire)) = m.get_mut("wire") {
+                for (w, e) in wire.iter_mut().zip(&r.wire) {
+                    if let Some(h) = w.get_mut("hex") {
+                        *h = json!(hex_of(e, true));
+                    }
+                }
             }
         }
     }

@@ -201,6 +201,13 @@ fn sample_run() -> CheckRun {
     fail.actual = "no answer to transaction 3 within 2000 ms".into();
     fail.wire = vec![
         WireEntry {
+            dir: crate::wire::Direction::ServerToClient,
+            offset: 0,
+            kind: "handshake",
+            summary: "S0 version 3, S1 plain, S2 echo".into(),
+            hex: "03 00 01 02 03".into(),
+        },
+        WireEntry {
             dir: crate::wire::Direction::ClientToServer,
             offset: 3368,
             kind: "bytes",
@@ -257,6 +264,10 @@ fn reports_render_and_grade_the_run() {
     let v: serde_json::Value = serde_json::from_str(&report::json(&run, &ReportOptions::default())).unwrap();
     assert_eq!(v["cases"][0]["duration_ms"], 12);
     assert_eq!(v["cases"][0]["local_port"], 40000);
+    assert_eq!(v["cases"][3]["wire"][0]["hex"], "03 00 01 02 03");
+    let redacted: serde_json::Value = serde_json::from_str(&report::json(&run, &plain)).unwrap();
+    assert_eq!(redacted["cases"][3]["wire"][0]["hex"], "(redacted)");
+    assert_eq!(redacted["cases"][3]["wire"][1]["hex"], "02 00 00 00 00 00 04 02 00 00 00 00 00 00 00 05");
     assert_eq!(v["target"], "rtmp://127.0.0.1:1935/live");
 }
 
