@@ -184,11 +184,27 @@ pub fn run(target: &Target, cases: &[Case], options: &CheckOptions, progress: &m
         };
     }
     let mut results = Vec::new();
+    // The case after which the server stopped answering, while it does not answer again.
+    let mut died_in: Option<&'static str> = None;
     for (case, skip) in plan(cases, &options.selection) {
         let r = match skip {
             Some(reason) => skipped(case, reason),
-            None => run_case(target, case, options),
+            None => match died_in.map(|d| (d, Ctx::alive(target, options.timeout))) {
+                Some((d, Err(e))) => {
+                    let mut r = base_result(case, Verdict::Error);
+                    r.expected = "a server to test".into();
+                    r.actual = format!("not run: the server has not answered since it died in {d} ({e})");
+                    r
+                }
+                _ => {
+                    died_in = None;
+                    run_case(target, case, options)
+                }
+            },
         };
+        if r.reaction == Some(Reaction::ServerDied) {
+            died_in = Some(case.id);
+        }
         progress(&r);
         results.push(r);
     }
