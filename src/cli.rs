@@ -2,6 +2,8 @@
 //!
 //! Exit codes: 0 success; 1 findings at or above `--fail-on`; 2 usage error, or an input that
 //! could not be read at all (an input read in part is analysed and its error reported).
+//! `check`: 0 conformant (non-strict, info and unsupported verdicts allowed), 1 failures, 2
+//! usage, 3 could not test (unreachable, TLS failure, no handshake or connect).
 
 use crate::analyze::{self, Options, RTMP_PORT};
 use crate::limits::Limits;
@@ -17,6 +19,8 @@ pub const EXIT_OK: u8 = 0;
 pub const EXIT_FINDINGS: u8 = 1;
 /// Usage error or unreadable input.
 pub const EXIT_USAGE: u8 = 2;
+/// `check`: the server could not be tested at all.
+pub const EXIT_COULD_NOT_TEST: u8 = 3;
 
 #[derive(Debug, Parser)]
 #[command(name = "rtmpscope", version, about = "See everything on an RTMP connection and where it breaks the spec")]
@@ -31,8 +35,74 @@ pub enum Command {
     Analyze(AnalyzeArgs),
     /// Relay RTMP between clients and an upstream server, analysing every session live.
     Proxy(ProxyArgs),
+    /// Grade an RTMP server against the catalogue of conformance cases.
+    Check(CheckArgs),
     /// List the rule catalogue.
     Rules(RulesArgs),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum CheckFormat {
+    Text,
+    Json,
+    Junit,
+    Md,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ColorChoice {
+    Auto,
+    Always,
+    Never,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct CheckArgs {
+    /// The server: rtmp://HOST[:PORT]/APP[/STREAM] (or rtmps://). Optional with --list.
+    #[arg(value_name = "URL")]
+    pub url: Option<String>,
+    /// Cases to run: ids, areas (`chunk`) or globs (`chunk.csid-*`); all when none.
+    #[arg(value_name = "ID")]
+    pub ids: Vec<String>,
+    /// Report cases matching ID as skipped, with an optional reason (`--skip chunk.abort=known`).
+    #[arg(long = "skip", value_name = "ID[=REASON]")]
+    pub skip: Vec<String>,
+    /// SHOULD failures (non-strict verdicts) fail the run.
+    #[arg(long)]
+    pub strict: bool,
+    /// Run only cases with one of these tags (areas are tags too).
+    #[arg(long, value_delimiter = ',', value_name = "TAG,..")]
+    pub tags: Vec<String>,
+    /// List the selected cases without connecting.
+    #[arg(long)]
+    pub list: bool,
+    /// How long one wait may last, in milliseconds (a case lasts at most 5 times this).
+    #[arg(long, value_name = "MS", default_value_t = crate::check::runner::DEFAULT_TIMEOUT_MS,
+          value_parser = clap::value_parser!(u64).range(1..=600_000))]
+    pub timeout: u64,
+    /// Extra attempts for timing-sensitive cases that did not pass.
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    pub retries: u32,
+    /// Verdicts the server is known to get (JSON {"case id": "verdict"}): only differences fail.
+    #[arg(long, value_name = "FILE")]
+    pub baseline: Option<PathBuf>,
+    /// Write this run's verdicts as a baseline file.
+    #[arg(long, value_name = "FILE")]
+    pub write_baseline: Option<PathBuf>,
+    #[arg(long, value_enum, default_value_t = CheckFormat::Text)]
+    pub format: CheckFormat,
+    /// Write the report here instead of standard output.
+    #[arg(short, long)]
+    pub output: Option<PathBuf>,
+    /// Colour in the text report (auto: when writing to a terminal and NO_COLOR is not set).
+    #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
+    pub color: ColorChoice,
+    /// rtmps://: also trust these PEM CA certificates (besides the system's).
+    #[arg(long, value_name = "FILE")]
+    pub ca_file: Option<PathBuf>,
+    /// rtmps://: do not verify the server's certificate.
+    #[arg(long)]
+    pub insecure: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -160,7 +230,134 @@ pub fn run(cli: Cli) -> anyhow::Result<u8> {
         Command::Analyze(a) => run_analyze(a),
         Command::Proxy(p) => run_proxy(p),
         Command::Rules(r) => run_rules(r),
+        Command::Check(c) => run_check(c),
     }
+}
+
+fn usage(msg: impl std::fmt::Display) -> anyhow::Result<u8> {
+    eprintln!("rtmpscope: {msg}");
+    Ok(EXIT_USAGE)
+}
+
+fn run_check(mut a: CheckArgs) -> anyhow::Result<u8> {
+    use crate::check::{baseline::Baseline, cases, report, runner, select};
+    use std::io::IsTerminal;
+    let catalogue = cases::all();
+    // With --list the URL may be left out: a first positional that is no URL is an id.
+    if let Some(u) = &a.url {
+        if a.list && !u.contains("://") {
+            a.ids.insert(0, u.clone());
+            a.url = None;
+        }
+    }
+    let skips = a.skip.iter().map(|s| select::Skip::parse(s)).collect();
+    let selection = match select::Selection::new(a.ids.clone(), a.tags.clone(), skips, &catalogue) {
+        Ok(s) => s,
+        Err(e) => return usage(e),
+    };
+    if a.list {
+        let mut out = io::stdout().lock();
+        for (c, skip) in runner::plan(&catalogue, &selection) {
+            let mut flags = Vec::new();
+            if c.destructive {
+                flags.push("destructive");
+            }
+            if c.timing_sensitive {
+                flags.push("timing-sensitive");
+            }
+            if skip.is_some() {
+                flags.push("skipped");
+            }
+            writeln!(
+                out,
+                "{:<40} {:<6} {:<34} {}{}",
+                c.id,
+                c.requirement.as_str(),
+                c.section,
+                c.title,
+                if flags.is_empty() { String::new() } else { format!("  [{}]", flags.join(", ")) }
+            )?;
+        }
+        return Ok(EXIT_OK);
+    }
+    let Some(url) = &a.url else { return usage("check: give the server's URL (rtmp://HOST[:PORT]/APP[/STREAM])") };
+    let mut target = match runner::Target::parse(url) {
+        Ok(t) => t,
+        Err(e) => return usage(e),
+    };
+    if target.tls {
+        target = match target.with_tls(a.ca_file.clone(), a.insecure) {
+            Ok(t) => t,
+            Err(e) => return usage(format!("rtmps: {e}")),
+        };
+    } else if a.ca_file.is_some() || a.insecure {
+        eprintln!("rtmpscope: --ca-file and --insecure apply to rtmps:// only; ignored");
+    }
+    let baseline = match &a.baseline {
+        Some(p) => {
+            let text = match std::fs::read_to_string(p) {
+                Ok(t) => t,
+                Err(e) => return usage(format!("--baseline {}: {e}", p.display())),
+            };
+            match Baseline::parse(&text) {
+                Ok(b) => {
+                    for (id, _) in &b.verdicts {
+                        if !catalogue.iter().any(|c| c.id == id) {
+                            eprintln!("rtmpscope: --baseline {}: no case {id} (ignored)", p.display());
+                        }
+                    }
+                    Some(b)
+                }
+                Err(e) => return usage(format!("--baseline {}: {e}", p.display())),
+            }
+        }
+        None => None,
+    };
+    let to_terminal = a.output.is_none() && io::stdout().is_terminal();
+    let color = match a.color {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto => to_terminal && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
+    };
+    let options =
+        runner::CheckOptions { timeout: std::time::Duration::from_millis(a.timeout), retries: a.retries, selection };
+    // Progress on a terminal's standard error: a slow server can take minutes.
+    let progress = io::stderr().is_terminal();
+    let total = runner::plan(&catalogue, &options.selection).len();
+    let mut done = 0;
+    let mut run = runner::run(&target, &catalogue, &options, &mut |r| {
+        done += 1;
+        if progress {
+            eprint!("\r\x1b[2K[{done}/{total}] {} {}", r.id, r.verdict);
+            if done == total {
+                eprint!("\r\x1b[2K");
+            }
+        }
+    });
+    if let Some(b) = &baseline {
+        b.annotate(&mut run.results);
+    }
+    let ropts = report::ReportOptions { strict: a.strict, color, redact: false, baseline };
+    let text = match a.format {
+        CheckFormat::Text => report::text(&run, &ropts),
+        CheckFormat::Json => report::json(&run, &ropts),
+        CheckFormat::Junit => report::junit(&run, &ropts),
+        CheckFormat::Md => report::markdown(&run, &ropts),
+    };
+    match &a.output {
+        Some(p) => std::fs::write(p, &text).map_err(|e| anyhow::anyhow!("cannot write {}: {e}", p.display()))?,
+        None => io::stdout().lock().write_all(text.as_bytes())?,
+    }
+    if let Some(p) = &a.write_baseline {
+        if run.could_not_test.is_none() {
+            std::fs::write(p, Baseline::from_results(&run.results).to_json())
+                .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", p.display()))?;
+        }
+    }
+    if let Some(why) = &run.could_not_test {
+        eprintln!("rtmpscope: could not test: {why}");
+    }
+    Ok(report::exit_code(&run, &ropts))
 }
 
 fn run_proxy(p: ProxyArgs) -> anyhow::Result<u8> {

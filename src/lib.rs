@@ -11,6 +11,7 @@
 
 pub mod analyze;
 pub mod capture;
+pub mod check;
 pub mod cli;
 pub mod flow;
 pub mod fuzzing;

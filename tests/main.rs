@@ -2,6 +2,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod bad_input;
+mod check;
 mod common;
 mod conformance_output;
 mod ertmp_captures;

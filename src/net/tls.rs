@@ -160,7 +160,9 @@ fn server_config(cert: &Path, key: &Path, keylog: Option<Arc<dyn KeyLog>>) -> an
     Ok(config)
 }
 
-fn client_config(opts: &TlsOptions, keylog: Option<Arc<dyn KeyLog>>) -> anyhow::Result<ClientConfig> {
+/// The client side's TLS configuration: the system's trust anchors plus `--ca-file`, or no
+/// verification with `--insecure` (the proxy's upstream side, and `check rtmps://`).
+pub fn client_config(opts: &TlsOptions, keylog: Option<Arc<dyn KeyLog>>) -> anyhow::Result<ClientConfig> {
     let builder = ClientConfig::builder_with_provider(provider())
         .with_safe_default_protocol_versions()
         .map_err(|e| anyhow::anyhow!("TLS setup: {e}"))?;

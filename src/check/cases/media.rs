@@ -1,0 +1,7 @@
+//! Media cases.
+
+use crate::check::Case;
+
+pub fn cases() -> Vec<Case> {
+    vec![]
+}

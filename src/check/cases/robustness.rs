@@ -1,0 +1,7 @@
+//! Robustness cases.
+
+use crate::check::Case;
+
+pub fn cases() -> Vec<Case> {
+    vec![]
+}
