@@ -7,11 +7,11 @@
 
 use crate::capture::file::CaptureReader;
 use crate::capture::tcp::{FlowConfig, FlowTable};
-use crate::capture::{link, TcpFlags, TcpSegment, Timestamp};
+use crate::capture::{link, FlowEvent, TcpFlags, TcpSegment, Timestamp};
 use crate::rules::checks::Checker;
 use crate::session::{Session, SessionConfig, Start};
 use crate::wire::amf::{amf0, AmfLimits};
-use crate::wire::chunk::{ChunkDecoder, ChunkLimits};
+use crate::wire::chunk::{ChunkDecoder, ChunkEvent, ChunkLimits};
 use crate::wire::media;
 use crate::wire::Direction;
 
@@ -90,9 +90,7 @@ pub fn media_tags(data: &[u8]) {
 /// A whole session with all stateful checks: the first byte says how the rest is divided
 /// between the client's and the server's stream; both start at the handshake.
 pub fn session(data: &[u8]) {
-    let Some((&split, body)) = data.split_first() else { return };
-    let cut = (split as usize * body.len()) / 255;
-    let (c, s) = body.split_at(cut);
+    let Some((c, s)) = session_split(data) else { return };
     let mut sess = Session::new(SessionConfig::default(), Start::Handshake);
     let mut checker = Checker::new();
     let mut out = Vec::new();
@@ -115,4 +113,146 @@ pub fn session(data: &[u8]) {
         checker.on_event(&ev, &mut out);
     }
     checker.finish(&mut out);
+}
+
+/// How the session harness divides its input: the first byte, as a fraction of 255, says how
+/// much of the rest is the client's stream; the remainder is the server's.
+pub fn session_split(data: &[u8]) -> Option<(&[u8], &[u8])> {
+    let (&split, body) = data.split_first()?;
+    let cut = (split as usize * body.len()) / 255;
+    Some(body.split_at(cut))
+}
+
+/// The inverse of [`session_split`]: an input that the session harness divides into exactly
+/// `client` and the longest prefix of `server` that one split byte can express (the whole of
+/// it when the streams' lengths allow; the first byte's 255 steps cannot express every ratio).
+pub fn session_input(client: &[u8], server: &[u8]) -> Vec<u8> {
+    let c = client.len();
+    // floor(s * n / 255) == c holds for n from ceil(255 c / s) to floor((255 c + 254) / s):
+    // take the smallest s whose range reaches down to the whole input, and the longest n in it
+    // that the server's stream covers; s = 255 (n = c, no server bytes) always fits.
+    let whole = c + server.len();
+    let mut best = (255u8, c);
+    for s in 1..=255usize {
+        let (lo, hi) = ((255 * c).div_ceil(s), (255 * c + 254) / s);
+        if lo >= c && lo <= whole {
+            best = (s as u8, hi.min(whole));
+            break;
+        }
+    }
+    let (s, n) = best;
+    let mut out = Vec::with_capacity(1 + n);
+    out.push(s);
+    out.extend_from_slice(client);
+    out.extend_from_slice(&server[..n - c]);
+    out
+}
+
+/// Bytes of each direction kept per flow for seeds: enough for the handshake, connect, the
+/// sequence headers and the first frames.
+const SEED_STREAM_BYTES: usize = 48 * 1024;
+/// Message bodies kept per harness and capture.
+const SEED_BODIES: usize = 24;
+/// Size of the plain handshake in each direction (C0/S0 + C1/S1 + C2/S2).
+const HANDSHAKE_LEN: usize = 1 + 1536 + 1536;
+
+/// Seed inputs for every harness, made from one capture file: for `session` each flow's two
+/// streams in [`session_input`] form, for `chunks` each direction's chunk stream after the
+/// handshake, for `amf0_body`/`amf3_body`/`media_tags` the bodies of the messages of those
+/// types (distinct, a few per capture), for `reassembly` the capture's first segments in the
+/// harness's record form, and for `capture` the file itself. Returns (harness, input) pairs.
+pub fn seeds(capture_file: &[u8]) -> Vec<(&'static str, Vec<u8>)> {
+    let mut out: Vec<(&'static str, Vec<u8>)> = vec![("capture", capture_file.to_vec())];
+    let Ok(mut reader) = CaptureReader::new(capture_file) else { return out };
+    let mut table = FlowTable::new(FlowConfig::default());
+    // Per flow: [side A bytes, side B bytes] and whether A is the client (or unknown).
+    let mut streams: Vec<([Vec<u8>; 2], bool)> = Vec::new();
+    let mut records = Vec::new();
+    while let Ok(Some(p)) = reader.next_packet() {
+        let Ok(seg) = link::decode(&p) else { continue };
+        if records.len() < 16 * 1024 {
+            reassembly_records(&seg, &mut records);
+        }
+        table.handle_segment(p.frame, p.ts, &seg, &mut |ev| collect(ev, &mut streams));
+    }
+    table.finish(&mut |ev| collect(ev, &mut streams));
+    out.push(("reassembly", records));
+
+    let mut bodies: [(&'static str, Vec<Vec<u8>>); 3] =
+        [("amf0_body", Vec::new()), ("amf3_body", Vec::new()), ("media_tags", Vec::new())];
+    for ([a, b], a_is_client) in &streams {
+        let (client, server) = if *a_is_client { (a, b) } else { (b, a) };
+        // Flows seen from their start with an RTMP handshake (C0 = S0 = 3) only.
+        if client.len() <= HANDSHAKE_LEN || server.len() <= HANDSHAKE_LEN || client[0] != 3 || server[0] != 3 {
+            continue;
+        }
+        out.push(("session", session_input(client, server)));
+        for dir in [client, server] {
+            let chunks = &dir[HANDSHAKE_LEN..];
+            let mut input = vec![128];
+            input.extend_from_slice(&chunks[..chunks.len().min(16 * 1024)]);
+            out.push(("chunks", input));
+            let mut d = ChunkDecoder::new(ChunkLimits::default());
+            d.feed(chunks, &mut |ev| {
+                if let ChunkEvent::Message(m) = ev {
+                    let (slot, body) = match m.type_id.0 {
+                        18 | 20 => (0, m.payload),
+                        15 | 17 => (1, m.payload.get(1..).unwrap_or_default()),
+                        8 | 9 => (2, &m.payload[..m.payload.len().min(4096)]),
+                        _ => return,
+                    };
+                    let kept = &mut bodies[slot].1;
+                    if kept.len() < SEED_BODIES && !body.is_empty() && !kept.iter().any(|k| k == body) {
+                        kept.push(body.to_vec());
+                    }
+                }
+            });
+        }
+    }
+    for (name, kept) in bodies {
+        out.extend(kept.into_iter().map(|b| (name, b)));
+    }
+    out
+}
+
+fn collect(ev: FlowEvent<'_>, streams: &mut Vec<([Vec<u8>; 2], bool)>) {
+    match ev {
+        FlowEvent::Open { flow, syn_seen, .. } => {
+            let i = flow.0 as usize;
+            if streams.len() <= i {
+                streams.resize_with(i + 1, Default::default);
+            }
+            streams[i].1 = syn_seen;
+        }
+        FlowEvent::Data { flow, side, data, .. } => {
+            if let Some((s, _)) = streams.get_mut(flow.0 as usize) {
+                let s = &mut s[side.index()];
+                let room = SEED_STREAM_BYTES.saturating_sub(s.len());
+                s.extend_from_slice(&data[..data.len().min(room)]);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// Appends `seg` in the [`reassembly`] harness's record form, its payload cut into pieces of at
+/// most 255 bytes with sequence numbers advancing. The side bit is set for segments from port
+/// 1935.
+fn reassembly_records(seg: &TcpSegment<'_>, out: &mut Vec<u8>) {
+    let side = u8::from(seg.src.port() == 1935);
+    let f = seg.flags;
+    let head = side | u8::from(f.syn) << 1 | u8::from(f.ack) << 2 | u8::from(f.fin) << 3 | u8::from(f.rst) << 4;
+    let mut seq = seg.seq;
+    let mut pieces: Vec<&[u8]> = seg.payload.chunks(255).collect();
+    if pieces.is_empty() {
+        pieces.push(&[]);
+    }
+    for piece in pieces {
+        out.push(head);
+        out.extend_from_slice(&seq.to_be_bytes());
+        out.extend_from_slice(&seg.ack.to_be_bytes());
+        out.push(piece.len() as u8);
+        out.extend_from_slice(piece);
+        seq = seq.wrapping_add(piece.len() as u32);
+    }
 }
