@@ -269,6 +269,13 @@ fn reports_render_and_grade_the_run() {
     assert_eq!(redacted["cases"][3]["wire"][0]["hex"], "(redacted)");
     assert_eq!(redacted["cases"][3]["wire"][1]["hex"], "02 00 00 00 00 00 04 02 00 00 00 00 00 00 00 05");
     assert_eq!(v["target"], "rtmp://127.0.0.1:1935/live");
+    // The server's port in sentences is redacted too (servers started by tests get any port).
+    let mut died = sample_run();
+    died.results[3].actual =
+        "closed; afterwards a fresh connection failed: could not connect to 127.0.0.1:1935: refused".into();
+    let t = report::text(&died, &plain);
+    assert!(t.contains("could not connect to 127.0.0.1:PORT: refused") && !t.contains(":1935"), "{t}");
+    assert!(report::text(&died, &ReportOptions::default()).contains("127.0.0.1:1935: refused"));
 }
 
 // ----- fake servers -----
