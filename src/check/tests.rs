@@ -303,7 +303,16 @@ enum Fault {
     Strict,
     /// A proper server that stops serving anyone after receiving a message of type 0x55.
     DieOnUnknownType,
+    /// [`Fault::Lenient`] that relays every audio and video message published to every player,
+    /// byte for byte.
+    Relay,
+    /// [`Fault::Relay`], but flipping the last byte of every sequence header it relays.
+    RelayAltering,
 }
+
+/// Players of a relaying fake server: a handle on each socket with the encoder of the media
+/// relayed to it.
+type Players = std::sync::Mutex<Vec<(TcpStream, ChunkEncoder)>>;
 
 struct FakeServer {
     port: u16,
@@ -325,6 +334,7 @@ impl FakeServer {
         let stop = Arc::new(AtomicBool::new(false));
         let dead = Arc::new(AtomicBool::new(false));
         let names = Arc::new(std::sync::Mutex::new(std::collections::HashSet::new()));
+        let players: Arc<Players> = Arc::new(std::sync::Mutex::new(Vec::new()));
         let st = stop.clone();
         std::thread::spawn(move || {
             for c in l.incoming() {
@@ -336,8 +346,8 @@ impl FakeServer {
                     drop(c);
                     continue;
                 }
-                let (dead, names) = (dead.clone(), names.clone());
-                std::thread::spawn(move || serve(c, fault, &dead, &names));
+                let (dead, names, players) = (dead.clone(), names.clone(), players.clone());
+                std::thread::spawn(move || serve(c, fault, &dead, &names, &players));
             }
         });
         FakeServer { port, stop }
@@ -363,7 +373,12 @@ fn serve(
     fault: Fault,
     dead: &AtomicBool,
     names: &std::sync::Mutex<std::collections::HashSet<String>>,
+    players: &Players,
 ) {
+    let relay = matches!(fault, Fault::Relay | Fault::RelayAltering);
+    // The relay reads the exact payloads with a chunk decoder of its own (C2 skipped).
+    let mut raw = crate::wire::chunk::ChunkDecoder::new(Default::default());
+    let mut c2_left = 1536usize;
     let _ = c.set_read_timeout(Some(Duration::from_secs(20)));
     let mut session = Session::new(SessionConfig::default(), Start::Handshake);
     let mut c0c1 = [0u8; 1537];
@@ -408,6 +423,31 @@ fn serve(
             Ok(k) => k,
         };
         session.handle_bytes(crate::wire::Direction::ClientToServer, &buf[..k]);
+        if relay {
+            let skip = c2_left.min(k);
+            c2_left -= skip;
+            let mut media = Vec::new();
+            raw.feed(&buf[skip..k], &mut |ev| {
+                if let crate::wire::chunk::ChunkEvent::Message(m) = ev {
+                    if matches!(m.type_id.0, 8 | 9) {
+                        media.push((m.type_id, m.timestamp, m.payload.to_vec()));
+                    }
+                }
+            });
+            for (ty, ts, mut body) in media {
+                let header = body.len() >= 2 && body[1] == 0 && matches!(body[0], 0x17 | 0xAF);
+                if fault == Fault::RelayAltering && header {
+                    if let Some(b) = body.last_mut() {
+                        *b ^= 0xFF;
+                    }
+                }
+                for (p, enc) in players.lock().unwrap().iter_mut() {
+                    let mut out = Vec::new();
+                    enc.write(&mut out, if ty.0 == 8 { 4 } else { 6 }, ts, ty, 1, &body);
+                    let _ = p.write_all(&out);
+                }
+            }
+        }
         while let Some(ev) = session.poll_event() {
             let SessionEvent::Message(m) = ev else { continue };
             let reply = match &m.body {
@@ -453,6 +493,20 @@ fn serve(
                                     n(0.0),
                                     AmfValue::Null,
                                     obj(&[("level", s(level)), ("code", s(code))]),
+                                ],
+                            )
+                        }
+                        Some("play") if relay => {
+                            players.lock().unwrap().push((c.try_clone().unwrap(), ChunkEncoder::new(128)));
+                            command(
+                                &mut enc,
+                                5,
+                                m.stream_id,
+                                &[
+                                    s("onStatus"),
+                                    n(0.0),
+                                    AmfValue::Null,
+                                    obj(&[("level", s("status")), ("code", s("NetStream.Play.Start"))]),
                                 ],
                             )
                         }
@@ -812,4 +866,36 @@ fn create_stream_ids_and_connect_variants_against_a_scripted_server() {
             ("commands.create-stream-twice", Verdict::NonStrict, "both answered stream id 1".to_string()),
         ]
     );
+}
+
+#[test]
+fn media_relayed_byte_exact_passes_and_altered_sequence_headers_fail() {
+    let ids = [
+        "media.relay-avc-aac",
+        "media.extended-timestamp-relay",
+        "media.negative-composition-time",
+        "media.audio-only",
+        "media.ertmp-hevc",
+        "media.ertmp-multitrack",
+    ];
+    for (id, verdict, actual) in verdicts(Fault::Relay, &ids) {
+        assert_eq!(verdict, Verdict::Pass, "{id}: {actual}");
+        if id == "media.extended-timestamp-relay" {
+            assert_eq!(
+                actual,
+                "received at 0xffff3f, 0xffff7f, 0xffffbf, 0xffffff, 0x100003f, 0x100007f, 0x10000bf, 0x10000ff"
+            );
+        }
+    }
+    let v = verdicts(Fault::RelayAltering, &["media.relay-avc-aac", "media.audio-only"]);
+    assert_eq!(v[0].1, Verdict::Fail, "{v:?}");
+    assert!(
+        v[0].2.starts_with("missing within 300 ms: the AVC sequence header, the AAC sequence header;")
+            && v[0].2.ends_with(
+                "the AVC sequence header arrived altered (51 bytes instead of 51); the AAC sequence header arrived altered (7 bytes instead of 7)"
+            ),
+        "{}",
+        v[0].2
+    );
+    assert_eq!(v[1].1, Verdict::NonStrict, "{v:?}");
 }
