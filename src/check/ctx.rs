@@ -11,6 +11,7 @@ use crate::session::script::{n, s, CSID_COMMAND, CSID_CONTROL};
 use crate::session::{Message, MessageBody, Session, SessionConfig, SessionEvent, Start};
 use crate::wire::amf::{amf0, AmfValue};
 use crate::wire::chunk::encoder::ChunkEncoder;
+use crate::wire::chunk::{ChunkDecoder, ChunkEvent, ChunkLimits};
 use crate::wire::handshake::{
     check_response, make_hello, make_response, parse_hello, ResponseCheck, Role, Scheme, HANDSHAKE_SIZE, RTMP_VERSION,
 };
@@ -46,6 +47,27 @@ pub enum HandshakeForm {
     Plain,
     /// Flash Player 9 form: a version field and an HMAC digest in C1 at the scheme's position.
     Digest(Scheme),
+}
+
+/// Payload bytes of server messages kept by [`Ctx::keep_payloads`], at most.
+pub const MAX_KEPT_PAYLOAD_BYTES: usize = 4 << 20;
+
+/// A server message of type audio, video or data, with its exact payload (kept by
+/// [`Ctx::keep_payloads`], for cases that compare relayed bytes with what was published).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Payload {
+    pub type_id: MessageType,
+    pub stream_id: u32,
+    pub timestamp: u32,
+    pub bytes: Vec<u8>,
+}
+
+/// A second chunk decoder over the server's bytes that keeps media payloads whole.
+#[derive(Debug)]
+struct Capture {
+    dec: ChunkDecoder,
+    kept: Vec<Payload>,
+    bytes: usize,
 }
 
 /// One line of a case's wire log.
@@ -110,6 +132,7 @@ pub struct Ctx {
     next_txn: u32,
     reaction: Option<Reaction>,
     connected: bool,
+    capture: Option<Capture>,
 }
 
 impl Ctx {
@@ -136,7 +159,43 @@ impl Ctx {
             next_txn: 2,
             reaction: None,
             connected: false,
+            capture: None,
         }
+    }
+
+    /// Another connection to the same server for the same case (a player next to a
+    /// publisher), sharing this case's deadline.
+    pub fn peer(&self) -> Ctx {
+        let mut c = Ctx::new(self.target.clone(), self.timeout, Duration::ZERO);
+        c.case_deadline = self.case_deadline;
+        c
+    }
+
+    /// Appends `other`'s wire log to this one, each summary prefixed with `who`.
+    pub fn adopt_wire(&mut self, other: &mut Ctx, who: &str) {
+        for mut e in other.take_wire() {
+            e.summary = format!("{who}: {}", e.summary);
+            self.log(e);
+        }
+    }
+
+    /// From now on, keeps the exact payloads of the server's audio, video and data messages
+    /// (up to [`MAX_KEPT_PAYLOAD_BYTES`]); call before the handshake.
+    pub fn keep_payloads(&mut self) {
+        let limits = ChunkLimits { max_in_flight_bytes: 32 << 20, max_resync_window: 1 << 16 };
+        let mut dec = ChunkDecoder::new(limits);
+        dec.set_offset(1 + 2 * HANDSHAKE_SIZE as u64);
+        self.capture = Some(Capture { dec, kept: Vec::new(), bytes: 0 });
+    }
+
+    /// The payloads kept since [`Ctx::keep_payloads`].
+    pub fn payloads(&self) -> &[Payload] {
+        self.capture.as_ref().map(|c| c.kept.as_slice()).unwrap_or(&[])
+    }
+
+    /// Whether this connection has been answered `_result` to connect.
+    pub fn is_connected(&self) -> bool {
+        self.connected
     }
 
     // ----- bookkeeping -----
@@ -320,6 +379,27 @@ impl Ctx {
     }
 
     fn feed(&mut self, bytes: &[u8]) {
+        let before = self.received;
+        if let Some(cap) = self.capture.as_mut() {
+            let skip = (1 + 2 * HANDSHAKE_SIZE as u64).saturating_sub(before).min(bytes.len() as u64) as usize;
+            let Capture { dec, kept, bytes: kept_bytes } = cap;
+            dec.feed(&bytes[skip..], &mut |ev| {
+                if let ChunkEvent::Message(m) = ev {
+                    if matches!(m.type_id.0, 8 | 9 | 15 | 18)
+                        && m.body_complete
+                        && *kept_bytes + m.payload.len() <= MAX_KEPT_PAYLOAD_BYTES
+                    {
+                        *kept_bytes += m.payload.len();
+                        kept.push(Payload {
+                            type_id: m.type_id,
+                            stream_id: m.stream_id,
+                            timestamp: m.timestamp,
+                            bytes: m.payload.to_vec(),
+                        });
+                    }
+                }
+            });
+        }
         self.received += bytes.len() as u64;
         self.recv_tail.extend(bytes.iter().copied());
         while self.recv_tail.len() > RECV_TAIL {
@@ -540,6 +620,29 @@ impl Ctx {
     pub fn wait_status(&mut self) -> Result<String, ConnError> {
         let m = self.wait_message(|m| command_of(m).is_some_and(|c| c.name.as_deref() == Some("onStatus")))?;
         Ok(command_of(&m).and_then(info_code).unwrap_or("").to_string())
+    }
+
+    /// Waits until `pred` holds for the payloads kept (see [`Ctx::keep_payloads`]).
+    pub fn wait_payloads(&mut self, mut pred: impl FnMut(&[Payload]) -> bool) -> Result<(), ConnError> {
+        let deadline = self.deadline();
+        loop {
+            if pred(self.payloads()) {
+                return Ok(());
+            }
+            match self.pump_until(deadline) {
+                Ok(true) => {}
+                Ok(false) => {
+                    self.note_silence();
+                    return Err(ConnError::Timeout);
+                }
+                Err(e) => return Err(e),
+            }
+        }
+    }
+
+    /// Waits for an `onStatus` (any code) or an `_error`, and returns the message.
+    pub fn wait_status_message(&mut self) -> Result<Box<Message>, ConnError> {
+        self.wait_message(|m| command_of(m).is_some_and(|c| matches!(c.name.as_deref(), Some("onStatus" | "_error"))))
     }
 
     /// Reads and decodes whatever arrives for `d` (never past the case budget); returns how the
@@ -966,6 +1069,11 @@ pub fn command_of(m: &Message) -> Option<&Command> {
 /// The `code` of a command's information object (the first argument object carrying one).
 pub fn info_code(c: &Command) -> Option<&str> {
     c.arguments.iter().chain(c.command_object.iter()).find_map(|v| v.get("code").and_then(|c| c.as_str()))
+}
+
+/// The `level` of a command's information object.
+pub fn info_level(c: &Command) -> Option<&str> {
+    c.arguments.iter().chain(c.command_object.iter()).find_map(|v| v.get("level").and_then(|c| c.as_str()))
 }
 
 /// A protocol control message in words.

@@ -62,6 +62,18 @@ fn target_url(run: &CheckRun, redact: bool) -> String {
     format!("{}://{host}:{port}/{}{stream}", if t.tls { "rtmps" } else { "rtmp" }, t.app)
 }
 
+/// `text` with the server's address (`host:port`) shown as `host:PORT` when redacting: the
+/// port of a server started for a test differs from run to run, and sentences name it (a
+/// liveness probe that could not connect, for instance).
+fn scrub<'a>(run: &CheckRun, redact: bool, text: &'a str) -> std::borrow::Cow<'a, str> {
+    let addr = run.target.addr();
+    if !redact || !text.contains(&addr) {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let host = addr.rsplit_once(':').map(|(h, _)| h).unwrap_or(&addr);
+    std::borrow::Cow::Owned(text.replace(&addr, &format!("{host}:PORT")))
+}
+
 fn summary_line(s: &Summary, could_not_test: Option<&str>) -> String {
     if let Some(why) = could_not_test {
         return format!("could not test: {why}");
@@ -119,7 +131,7 @@ pub fn text(run: &CheckRun, o: &ReportOptions) -> String {
         }
         let _ = writeln!(out, "{line}");
         if matches!(r.verdict, Verdict::Skipped | Verdict::Unsupported | Verdict::Info | Verdict::NonStrict) {
-            let _ = writeln!(out, "      {}", r.actual);
+            let _ = writeln!(out, "      {}", scrub(run, o.redact, &r.actual));
         }
     }
     let shown: Vec<&CaseResult> = run
@@ -133,8 +145,8 @@ pub fn text(run: &CheckRun, o: &ReportOptions) -> String {
             let _ =
                 writeln!(out, "\n{}) {} [{}] {}", i + 1, r.id, paint(o.color, r.verdict, r.verdict.as_str()), r.title);
             let _ = writeln!(out, "   requirement: {} ({})", r.requirement.as_str(), r.section);
-            let _ = writeln!(out, "   expected: {}", r.expected);
-            let _ = writeln!(out, "   actual: {}", r.actual);
+            let _ = writeln!(out, "   expected: {}", scrub(run, o.redact, &r.expected));
+            let _ = writeln!(out, "   actual: {}", scrub(run, o.redact, &r.actual));
             if let Some(re) = &r.reaction {
                 let _ = writeln!(out, "   reaction: {re}");
             }
@@ -145,7 +157,8 @@ pub fn text(run: &CheckRun, o: &ReportOptions) -> String {
             if !tail.is_empty() {
                 let _ = writeln!(out, "   last wire events:");
                 for w in tail {
-                    let _ = writeln!(out, "     {} @{} {}: {}", w.dir, w.offset, w.kind, w.summary);
+                    let _ =
+                        writeln!(out, "     {} @{} {}: {}", w.dir, w.offset, w.kind, scrub(run, o.redact, &w.summary));
                     if !w.hex.is_empty() {
                         let _ = writeln!(out, "       {}", hex_of(w, o.redact));
                     }
@@ -305,7 +318,7 @@ pub fn markdown(run: &CheckRun, o: &ReportOptions) -> String {
                 r.verdict,
                 r.requirement.as_str(),
                 md_cell(r.section),
-                md_cell(&r.actual)
+                md_cell(&scrub(run, o.redact, &r.actual))
             );
         }
     }

@@ -269,6 +269,13 @@ fn reports_render_and_grade_the_run() {
     assert_eq!(redacted["cases"][3]["wire"][0]["hex"], "(redacted)");
     assert_eq!(redacted["cases"][3]["wire"][1]["hex"], "02 00 00 00 00 00 04 02 00 00 00 00 00 00 00 05");
     assert_eq!(v["target"], "rtmp://127.0.0.1:1935/live");
+    // The server's port in sentences is redacted too (servers started by tests get any port).
+    let mut died = sample_run();
+    died.results[3].actual =
+        "closed; afterwards a fresh connection failed: could not connect to 127.0.0.1:1935: refused".into();
+    let t = report::text(&died, &plain);
+    assert!(t.contains("could not connect to 127.0.0.1:PORT: refused") && !t.contains(":1935"), "{t}");
+    assert!(report::text(&died, &ReportOptions::default()).contains("127.0.0.1:1935: refused"));
 }
 
 // ----- fake servers -----
@@ -288,7 +295,24 @@ enum Fault {
     S2AfterC2,
     /// Answers connect, then sends 0xFF bytes as fast as it can until the client leaves.
     FloodAfterConnect,
+    /// A proper server that says nothing to commands it does not know and lets any number of
+    /// connections publish one name; it answers play with Play.Start and relays nothing.
+    Lenient,
+    /// [`Fault::Lenient`], but answering unknown commands with `_error` and refusing a name
+    /// already published with NetStream.Publish.BadName.
+    Strict,
+    /// A proper server that stops serving anyone after receiving a message of type 0x55.
+    DieOnUnknownType,
+    /// [`Fault::Lenient`] that relays every audio and video message published to every player,
+    /// byte for byte.
+    Relay,
+    /// [`Fault::Relay`], but flipping the last byte of every sequence header it relays.
+    RelayAltering,
 }
+
+/// Players of a relaying fake server: a handle on each socket with the encoder of the media
+/// relayed to it.
+type Players = std::sync::Mutex<Vec<(TcpStream, ChunkEncoder)>>;
 
 struct FakeServer {
     port: u16,
@@ -309,6 +333,8 @@ impl FakeServer {
         let port = l.local_addr().unwrap().port();
         let stop = Arc::new(AtomicBool::new(false));
         let dead = Arc::new(AtomicBool::new(false));
+        let names = Arc::new(std::sync::Mutex::new(std::collections::HashSet::new()));
+        let players: Arc<Players> = Arc::new(std::sync::Mutex::new(Vec::new()));
         let st = stop.clone();
         std::thread::spawn(move || {
             for c in l.incoming() {
@@ -320,8 +346,8 @@ impl FakeServer {
                     drop(c);
                     continue;
                 }
-                let dead = dead.clone();
-                std::thread::spawn(move || serve(c, fault, &dead));
+                let (dead, names, players) = (dead.clone(), names.clone(), players.clone());
+                std::thread::spawn(move || serve(c, fault, &dead, &names, &players));
             }
         });
         FakeServer { port, stop }
@@ -342,7 +368,17 @@ fn command(enc: &mut ChunkEncoder, csid: u32, stream: u32, values: &[AmfValue]) 
 
 /// One connection of a fake server: a plain handshake, then connect, createStream and publish
 /// answered, all through the same encoders and decoder the checker uses.
-fn serve(mut c: TcpStream, fault: Fault, dead: &AtomicBool) {
+fn serve(
+    mut c: TcpStream,
+    fault: Fault,
+    dead: &AtomicBool,
+    names: &std::sync::Mutex<std::collections::HashSet<String>>,
+    players: &Players,
+) {
+    let relay = matches!(fault, Fault::Relay | Fault::RelayAltering);
+    // The relay reads the exact payloads with a chunk decoder of its own (C2 skipped).
+    let mut raw = crate::wire::chunk::ChunkDecoder::new(Default::default());
+    let mut c2_left = 1536usize;
     let _ = c.set_read_timeout(Some(Duration::from_secs(20)));
     let mut session = Session::new(SessionConfig::default(), Start::Handshake);
     let mut c0c1 = [0u8; 1537];
@@ -387,10 +423,39 @@ fn serve(mut c: TcpStream, fault: Fault, dead: &AtomicBool) {
             Ok(k) => k,
         };
         session.handle_bytes(crate::wire::Direction::ClientToServer, &buf[..k]);
+        if relay {
+            let skip = c2_left.min(k);
+            c2_left -= skip;
+            let mut media = Vec::new();
+            raw.feed(&buf[skip..k], &mut |ev| {
+                if let crate::wire::chunk::ChunkEvent::Message(m) = ev {
+                    if matches!(m.type_id.0, 8 | 9) {
+                        media.push((m.type_id, m.timestamp, m.payload.to_vec()));
+                    }
+                }
+            });
+            for (ty, ts, mut body) in media {
+                let header = body.len() >= 2 && body[1] == 0 && matches!(body[0], 0x17 | 0xAF);
+                if fault == Fault::RelayAltering && header {
+                    if let Some(b) = body.last_mut() {
+                        *b ^= 0xFF;
+                    }
+                }
+                for (p, enc) in players.lock().unwrap().iter_mut() {
+                    let mut out = Vec::new();
+                    enc.write(&mut out, if ty.0 == 8 { 4 } else { 6 }, ts, ty, 1, &body);
+                    let _ = p.write_all(&out);
+                }
+            }
+        }
         while let Some(ev) = session.poll_event() {
             let SessionEvent::Message(m) = ev else { continue };
             let reply = match &m.body {
                 MessageBody::Control(ControlMessage::SetChunkSize { size: 1 }) if fault == Fault::DieOnChunkSize1 => {
+                    dead.store(true, Ordering::SeqCst);
+                    return;
+                }
+                _ if fault == Fault::DieOnUnknownType && m.type_id.0 == 0x55 => {
                     dead.store(true, Ordering::SeqCst);
                     return;
                 }
@@ -411,7 +476,41 @@ fn serve(mut c: TcpStream, fault: Fault, dead: &AtomicBool) {
                         Some("createStream") if fault != Fault::IgnoreCreateStream => {
                             command(&mut enc, 3, 0, &[s("_result"), txn, AmfValue::Null, n(1.0)])
                         }
-                        Some("publish") => command(
+                        Some("publish") => {
+                            let name = cmd.arguments.first().and_then(|v| v.as_str()).unwrap_or("").to_string();
+                            let fresh = names.lock().unwrap().insert(name);
+                            let (level, code) = if fresh || fault != Fault::Strict {
+                                ("status", "NetStream.Publish.Start")
+                            } else {
+                                ("error", "NetStream.Publish.BadName")
+                            };
+                            command(
+                                &mut enc,
+                                5,
+                                m.stream_id,
+                                &[
+                                    s("onStatus"),
+                                    n(0.0),
+                                    AmfValue::Null,
+                                    obj(&[("level", s(level)), ("code", s(code))]),
+                                ],
+                            )
+                        }
+                        Some("play") if relay => {
+                            players.lock().unwrap().push((c.try_clone().unwrap(), ChunkEncoder::new(128)));
+                            command(
+                                &mut enc,
+                                5,
+                                m.stream_id,
+                                &[
+                                    s("onStatus"),
+                                    n(0.0),
+                                    AmfValue::Null,
+                                    obj(&[("level", s("status")), ("code", s("NetStream.Play.Start"))]),
+                                ],
+                            )
+                        }
+                        Some("play") if matches!(fault, Fault::Lenient | Fault::Strict) => command(
                             &mut enc,
                             5,
                             m.stream_id,
@@ -419,7 +518,18 @@ fn serve(mut c: TcpStream, fault: Fault, dead: &AtomicBool) {
                                 s("onStatus"),
                                 n(0.0),
                                 AmfValue::Null,
-                                obj(&[("level", s("status")), ("code", s("NetStream.Publish.Start"))]),
+                                obj(&[("level", s("status")), ("code", s("NetStream.Play.Start"))]),
+                            ],
+                        ),
+                        Some(_) if fault == Fault::Strict && cmd.transaction_id.is_some_and(|t| t != 0.0) => command(
+                            &mut enc,
+                            3,
+                            0,
+                            &[
+                                s("_error"),
+                                txn,
+                                AmfValue::Null,
+                                obj(&[("level", s("error")), ("code", s("NetConnection.Call.Failed"))]),
                             ],
                         ),
                         _ => continue,
@@ -613,9 +723,24 @@ fn every_case_is_bounded_against_a_server_that_only_answers_connect() {
         assert!(Duration::from_millis(r.duration_ms) <= case_bound(opts.timeout), "{} took {} ms", r.id, r.duration_ms);
         // Nothing the server did not do is credited to it: every case needing an answer
         // beyond connect fails, is a tool error (its set-up needed createStream) or is recorded.
+        // The cases that pass ask only for a connect answer, or only that the server survive
+        // a stimulus that breaks the connection's framing.
+        let survival = [
+            "robustness.declared-16mib-never-sent",
+            "robustness.max-length-message",
+            "robustness.chunk-stream-flood",
+            "robustness.garbage-after-connect",
+        ];
         if r.verdict == Verdict::Pass {
             assert!(
-                r.id.starts_with("handshake.") || r.id == "commands.connect",
+                r.id.starts_with("handshake.")
+                    || [
+                        "commands.connect",
+                        "commands.connect-object-encoding-3",
+                        "commands.connect-unknown-properties"
+                    ]
+                    .contains(&r.id)
+                    || survival.contains(&r.id),
                 "{} passed against a server that answers nothing but connect: {}",
                 r.id,
                 r.actual
@@ -640,4 +765,137 @@ fn a_flooding_server_costs_bounded_time_and_memory() {
         assert!(r.wire.len() <= super::ctx::MAX_WIRE_ENTRIES + 1);
     }
     assert!(t.elapsed() < Duration::from_secs(10), "{:?}", t.elapsed());
+}
+
+// ----- verdicts of the commands, media and robustness cases against scripted servers -----
+
+fn verdicts(fault: Fault, ids: &[&str]) -> Vec<(&'static str, Verdict, String)> {
+    let srv = FakeServer::start(fault);
+    let run = runner::run(&srv.target(), &cases::all(), &selected(ids), &mut |_| {});
+    assert_eq!(run.could_not_test, None);
+    run.results.into_iter().map(|r| (r.id, r.verdict, r.actual)).collect()
+}
+
+#[test]
+fn an_unknown_command_answered_with_error_passes_and_silence_is_non_strict() {
+    let v = verdicts(Fault::Strict, &["commands.unknown-command"]);
+    assert_eq!(v, [("commands.unknown-command", Verdict::Pass, "_error NetConnection.Call.Failed".to_string())]);
+    let v = verdicts(Fault::Lenient, &["commands.unknown-command"]);
+    assert_eq!(v[0].1, Verdict::NonStrict);
+    assert_eq!(
+        v[0].2, "no answer to transaction 2 within 300 ms (silence); createStream afterwards: continued",
+        "{v:?}"
+    );
+}
+
+#[test]
+fn a_second_publisher_refused_with_bad_name_passes_and_one_accepted_is_non_strict() {
+    let v = verdicts(Fault::Strict, &["commands.publish-name-in-use"]);
+    assert_eq!(
+        v,
+        [(
+            "commands.publish-name-in-use",
+            Verdict::Pass,
+            "onStatus NetStream.Publish.BadName (level error)".to_string()
+        )]
+    );
+    let v = verdicts(Fault::Lenient, &["commands.publish-name-in-use"]);
+    assert_eq!(
+        v,
+        [(
+            "commands.publish-name-in-use",
+            Verdict::NonStrict,
+            "onStatus NetStream.Publish.Start; the connection stayed open: two publishers of one name accepted"
+                .to_string()
+        )]
+    );
+}
+
+#[test]
+fn a_server_dying_on_an_unknown_message_type_fails_the_robustness_case() {
+    let v = verdicts(Fault::DieOnUnknownType, &["robustness.unknown-message-type-stream-0"]);
+    assert_eq!(v.len(), 1);
+    let (id, verdict, actual) = &v[0];
+    assert_eq!((*id, *verdict), ("robustness.unknown-message-type-stream-0", Verdict::Fail));
+    assert!(actual.contains("afterwards a fresh connection failed"), "{actual}");
+    // The same case against a server that skips the messages passes.
+    let v = verdicts(Fault::Lenient, &["robustness.unknown-message-type-stream-0"]);
+    assert_eq!(v, [("robustness.unknown-message-type-stream-0", Verdict::Pass, "createStream answered".to_string())]);
+}
+
+#[test]
+fn enhanced_rtmp_media_not_relayed_with_connections_intact_is_unsupported() {
+    let v = verdicts(Fault::Lenient, &["media.ertmp-hevc", "media.ertmp-av1", "media.relay-avc-aac"]);
+    let got: Vec<(&str, Verdict)> = v.iter().map(|(id, verdict, _)| (*id, *verdict)).collect();
+    // The legacy relay is a MUST the scripted server (which relays nothing) breaks.
+    assert_eq!(
+        got,
+        [
+            ("media.relay-avc-aac", Verdict::Fail),
+            ("media.ertmp-hevc", Verdict::Unsupported),
+            ("media.ertmp-av1", Verdict::Unsupported),
+        ]
+    );
+    assert_eq!(
+        v[1].2,
+        "not relayed: none of the 6 messages reached the player (0 other video messages); the player's connection stayed open; the publisher's connection then: continued"
+    );
+    assert!(
+        v[0].2.starts_with("missing within 300 ms: the AVC sequence header, the AAC sequence header"),
+        "{}",
+        v[0].2
+    );
+}
+
+#[test]
+fn create_stream_ids_and_connect_variants_against_a_scripted_server() {
+    // The scripted server answers every createStream with stream id 1.
+    let v = verdicts(
+        Fault::Lenient,
+        &["commands.create-stream-twice", "commands.connect-unknown-properties", "commands.connect-missing-app"],
+    );
+    assert_eq!(
+        v,
+        [
+            ("commands.connect-unknown-properties", Verdict::Pass, "_result NetConnection.Connect.Success".to_string()),
+            (
+                "commands.connect-missing-app",
+                Verdict::NonStrict,
+                "_result NetConnection.Connect.Success: the connect without app was accepted".to_string()
+            ),
+            ("commands.create-stream-twice", Verdict::NonStrict, "both answered stream id 1".to_string()),
+        ]
+    );
+}
+
+#[test]
+fn media_relayed_byte_exact_passes_and_altered_sequence_headers_fail() {
+    let ids = [
+        "media.relay-avc-aac",
+        "media.extended-timestamp-relay",
+        "media.negative-composition-time",
+        "media.audio-only",
+        "media.ertmp-hevc",
+        "media.ertmp-multitrack",
+    ];
+    for (id, verdict, actual) in verdicts(Fault::Relay, &ids) {
+        assert_eq!(verdict, Verdict::Pass, "{id}: {actual}");
+        if id == "media.extended-timestamp-relay" {
+            assert_eq!(
+                actual,
+                "received at 0xffff3f, 0xffff7f, 0xffffbf, 0xffffff, 0x100003f, 0x100007f, 0x10000bf, 0x10000ff"
+            );
+        }
+    }
+    let v = verdicts(Fault::RelayAltering, &["media.relay-avc-aac", "media.audio-only"]);
+    assert_eq!(v[0].1, Verdict::Fail, "{v:?}");
+    assert!(
+        v[0].2.starts_with("missing within 300 ms: the AVC sequence header, the AAC sequence header;")
+            && v[0].2.ends_with(
+                "the AVC sequence header arrived altered (51 bytes instead of 51); the AAC sequence header arrived altered (7 bytes instead of 7)"
+            ),
+        "{}",
+        v[0].2
+    );
+    assert_eq!(v[1].1, Verdict::NonStrict, "{v:?}");
 }
