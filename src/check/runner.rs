@@ -1,7 +1,7 @@
 //! Runs the selected cases, one fresh connection each, in catalogue order.
 //!
 //! Bounds: every read and write waits at most `timeout`; a whole case at most
-//! [`CASE_BUDGET_FACTOR`] × `timeout`; the liveness probe after a destructive case at most
+//! [`CASE_BUDGET_FACTOR`] × `timeout`; the liveness probe after a destructive or failed case at most
 //! 3 × `timeout` per try (two tries). Nothing waits without a deadline, so a server that never
 //! answers costs time, never a hang.
 
@@ -184,26 +184,42 @@ pub fn run(target: &Target, cases: &[Case], options: &CheckOptions, progress: &m
         };
     }
     let mut results = Vec::new();
-    // The case after which the server stopped answering, while it does not answer again.
-    let mut died_in: Option<&'static str> = None;
+    // While the server does not answer: since when, in words ("it died in ID").
+    let mut died_in: Option<String> = None;
+    // The last case that talked to the server.
+    let mut last_run: Option<&'static str> = None;
     for (case, skip) in plan(cases, &options.selection) {
-        let r = match skip {
+        let prev = last_run;
+        let mut r = match skip {
             Some(reason) => skipped(case, reason),
-            None => match died_in.map(|d| (d, Ctx::alive(target, options.timeout))) {
+            None => match died_in.as_ref().map(|d| (d, Ctx::alive(target, options.timeout))) {
                 Some((d, Err(e))) => {
                     let mut r = base_result(case, Verdict::Error);
                     r.expected = "a server to test".into();
-                    r.actual = format!("not run: the server has not answered since it died in {d} ({e})");
+                    r.actual = format!("not run: the server has not answered since {d} ({e})");
                     r
                 }
                 _ => {
                     died_in = None;
-                    run_case(target, case, options)
+                    let r = run_case(target, case, options);
+                    last_run = Some(case.id);
+                    r
                 }
             },
         };
         if r.reaction == Some(Reaction::ServerDied) {
-            died_in = Some(case.id);
+            died_in = Some(format!("it died in {}", case.id));
+        } else if r.verdict == Verdict::Error && died_in.is_none() && r.attempts > 0 {
+            // A case that could not even set up may have met a server that an earlier case
+            // (one that passed, so no probe followed it) left unable to answer: say so, rather
+            // than let the next destructive case take the blame.
+            if let (Some(prev), Err(e)) = (prev, Ctx::alive(target, options.timeout)) {
+                r.actual = format!(
+                    "{}; a fresh connection fails too ({e}): the server stopped answering after {prev}",
+                    r.actual
+                );
+                died_in = Some(format!("it stopped answering after {prev}"));
+            }
         }
         progress(&r);
         results.push(r);
@@ -275,7 +291,11 @@ fn attempt(target: &Target, case: &Case, timeout: Duration) -> CaseResult {
     r.expected = outcome.expected;
     r.actual = outcome.actual;
     r.local_port = local_port;
-    if case.destructive && outcome.finding != Finding::Skipped {
+    // After a destructive case, and after any case the server did not pass (it may have died
+    // of it without the case noticing), a fresh connection shows whether it is still alive.
+    let check_alive = outcome.finding != Finding::Skipped
+        && (case.destructive || !matches!(r.verdict, Verdict::Pass | Verdict::Error));
+    if check_alive {
         // Two tries: one slow accept must not count as a death.
         let probe = Ctx::alive(target, timeout).or_else(|_| {
             std::thread::sleep(timeout / 4);

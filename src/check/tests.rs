@@ -303,6 +303,11 @@ enum Fault {
     Strict,
     /// A proper server that stops serving anyone after receiving a message of type 0x55.
     DieOnUnknownType,
+    /// [`Fault::Lenient`] that stops serving anyone after receiving a command it does not know
+    /// (rtmplite3 stops answering connect after some commands it cannot handle).
+    DieOnUnknownCommand,
+    /// A proper server that answers publish, then stops serving anyone.
+    DieAfterPublish,
     /// [`Fault::Lenient`] that relays every audio and video message published to every player,
     /// byte for byte.
     Relay,
@@ -459,6 +464,13 @@ fn serve(
                     dead.store(true, Ordering::SeqCst);
                     return;
                 }
+                MessageBody::Command(cmd)
+                    if fault == Fault::DieOnUnknownCommand
+                        && !matches!(cmd.name.as_deref(), Some("connect" | "createStream" | "publish" | "play")) =>
+                {
+                    dead.store(true, Ordering::SeqCst);
+                    return;
+                }
                 MessageBody::Command(cmd) => {
                     let txn = n(cmd.transaction_id.unwrap_or(0.0));
                     match cmd.name.as_deref() {
@@ -510,17 +522,21 @@ fn serve(
                                 ],
                             )
                         }
-                        Some("play") if matches!(fault, Fault::Lenient | Fault::Strict) => command(
-                            &mut enc,
-                            5,
-                            m.stream_id,
-                            &[
-                                s("onStatus"),
-                                n(0.0),
-                                AmfValue::Null,
-                                obj(&[("level", s("status")), ("code", s("NetStream.Play.Start"))]),
-                            ],
-                        ),
+                        Some("play")
+                            if matches!(fault, Fault::Lenient | Fault::Strict | Fault::DieOnUnknownCommand) =>
+                        {
+                            command(
+                                &mut enc,
+                                5,
+                                m.stream_id,
+                                &[
+                                    s("onStatus"),
+                                    n(0.0),
+                                    AmfValue::Null,
+                                    obj(&[("level", s("status")), ("code", s("NetStream.Play.Start"))]),
+                                ],
+                            )
+                        }
                         Some(_) if fault == Fault::Strict && cmd.transaction_id.is_some_and(|t| t != 0.0) => command(
                             &mut enc,
                             3,
@@ -538,6 +554,10 @@ fn serve(
                 _ => continue,
             };
             if c.write_all(&reply).is_err() {
+                return;
+            }
+            if fault == Fault::DieAfterPublish && m.name() == Some("publish") {
+                dead.store(true, Ordering::SeqCst);
                 return;
             }
             if fault == Fault::FloodAfterConnect && m.name() == Some("connect") {
@@ -898,4 +918,69 @@ fn media_relayed_byte_exact_passes_and_altered_sequence_headers_fail() {
         v[0].2
     );
     assert_eq!(v[1].1, Verdict::NonStrict, "{v:?}");
+}
+
+#[test]
+fn a_server_dying_of_a_case_that_is_not_destructive_fails_that_case() {
+    // rtmplite3's way: an ordinary case leaves the server unable to answer anyone. The case is
+    // probed because the server did not pass it, so the blame stays with it and the cases after
+    // it are not run (not pinned on the next destructive case).
+    let srv = FakeServer::start(Fault::DieOnUnknownCommand);
+    let run = runner::run(
+        &srv.target(),
+        &cases::all(),
+        &selected(&[
+            "commands.connect",
+            "commands.unknown-command",
+            "commands.create-stream-twice",
+            "robustness.amf0-unknown-marker",
+        ]),
+        &mut |_| {},
+    );
+    let v: Vec<(&str, Verdict, Option<Reaction>)> =
+        run.results.iter().map(|r| (r.id, r.verdict, r.reaction.clone())).collect();
+    assert_eq!(v[0], ("commands.connect", Verdict::Pass, Some(Reaction::Continued)));
+    assert_eq!(v[1], ("commands.unknown-command", Verdict::Fail, Some(Reaction::ServerDied)));
+    for r in &run.results[2..] {
+        assert_eq!(r.verdict, Verdict::Error, "{}", r.id);
+        assert!(
+            r.actual.starts_with("not run: the server has not answered since it died in commands.unknown-command ("),
+            "{}: {}",
+            r.id,
+            r.actual
+        );
+    }
+}
+
+#[test]
+fn a_server_dying_after_a_passing_case_is_said_to_have_stopped_after_it() {
+    // No probe follows a pass, so the next case fails to set up: it is a tool-side error that
+    // names the passing case after which the server stopped answering, and later cases (even a
+    // destructive one) are not run rather than blamed.
+    let srv = FakeServer::start(Fault::DieAfterPublish);
+    let run = runner::run(
+        &srv.target(),
+        &cases::all(),
+        &selected(&["commands.publish", "commands.connect-object-encoding-3", "robustness.amf0-unknown-marker"]),
+        &mut |_| {},
+    );
+    let v: Vec<(&str, Verdict)> = run.results.iter().map(|r| (r.id, r.verdict)).collect();
+    assert_eq!(
+        v,
+        [
+            ("commands.publish", Verdict::Pass),
+            ("commands.connect-object-encoding-3", Verdict::Error),
+            ("robustness.amf0-unknown-marker", Verdict::Error),
+        ]
+    );
+    let next = &run.results[1];
+    assert!(next.actual.ends_with("): the server stopped answering after commands.publish"), "{}", next.actual);
+    assert_ne!(next.reaction, Some(Reaction::ServerDied));
+    let last = &run.results[2];
+    assert!(
+        last.actual
+            .starts_with("not run: the server has not answered since it stopped answering after commands.publish ("),
+        "{}",
+        last.actual
+    );
 }
