@@ -612,15 +612,9 @@ fn nothing_listening_cannot_be_tested() {
 
 #[test]
 fn an_unanswered_create_stream_fails_with_silence_within_the_timeout() {
-    let srv = FakeServer::start(Fault::IgnoreCreateStream);
     let t = Instant::now();
-    let run = runner::run(
-        &srv.target(),
-        &cases::all(),
-        &selected(&["commands.connect", "commands.create-stream", "commands.publish"]),
-        &mut |_| {},
-    );
-    assert_eq!(run.could_not_test, None);
+    let run =
+        run_selected(Fault::IgnoreCreateStream, &["commands.connect", "commands.create-stream", "commands.publish"]);
     let v: Vec<(&str, Verdict)> = run.results.iter().map(|r| (r.id, r.verdict)).collect();
     assert_eq!(
         v,
@@ -639,14 +633,10 @@ fn an_unanswered_create_stream_fails_with_silence_within_the_timeout() {
 
 #[test]
 fn a_server_dying_on_a_case_fails_that_case_loudly() {
-    let srv = FakeServer::start(Fault::DieOnChunkSize1);
-    let run = runner::run(
-        &srv.target(),
-        &cases::all(),
-        &selected(&["chunk.set-chunk-size-128", "chunk.set-chunk-size-1", "handshake.plain"]),
-        &mut |_| {},
+    let run = run_selected(
+        Fault::DieOnChunkSize1,
+        &["chunk.set-chunk-size-128", "chunk.set-chunk-size-1", "handshake.plain"],
     );
-    assert_eq!(run.could_not_test, None);
     // Catalogue order: the handshake case runs first, the size-1 case kills the server, and
     // the case after it cannot connect.
     let v: Vec<(&str, Verdict)> = run.results.iter().map(|r| (r.id, r.verdict)).collect();
@@ -789,11 +779,16 @@ fn a_flooding_server_costs_bounded_time_and_memory() {
 
 // ----- verdicts of the commands, media and robustness cases against scripted servers -----
 
-fn verdicts(fault: Fault, ids: &[&str]) -> Vec<(&'static str, Verdict, String)> {
+/// The cases `ids` run against a fresh fake server with `fault`.
+fn run_selected(fault: Fault, ids: &[&str]) -> CheckRun {
     let srv = FakeServer::start(fault);
     let run = runner::run(&srv.target(), &cases::all(), &selected(ids), &mut |_| {});
     assert_eq!(run.could_not_test, None);
-    run.results.into_iter().map(|r| (r.id, r.verdict, r.actual)).collect()
+    run
+}
+
+fn verdicts(fault: Fault, ids: &[&str]) -> Vec<(&'static str, Verdict, String)> {
+    run_selected(fault, ids).results.into_iter().map(|r| (r.id, r.verdict, r.actual)).collect()
 }
 
 #[test]
@@ -925,17 +920,14 @@ fn a_server_dying_of_a_case_that_is_not_destructive_fails_that_case() {
     // rtmplite3's way: an ordinary case leaves the server unable to answer anyone. The case is
     // probed because the server did not pass it, so the blame stays with it and the cases after
     // it are not run (not pinned on the next destructive case).
-    let srv = FakeServer::start(Fault::DieOnUnknownCommand);
-    let run = runner::run(
-        &srv.target(),
-        &cases::all(),
-        &selected(&[
+    let run = run_selected(
+        Fault::DieOnUnknownCommand,
+        &[
             "commands.connect",
             "commands.unknown-command",
             "commands.create-stream-twice",
             "robustness.amf0-unknown-marker",
-        ]),
-        &mut |_| {},
+        ],
     );
     let v: Vec<(&str, Verdict, Option<Reaction>)> =
         run.results.iter().map(|r| (r.id, r.verdict, r.reaction.clone())).collect();
@@ -957,12 +949,9 @@ fn a_server_dying_after_a_passing_case_is_said_to_have_stopped_after_it() {
     // No probe follows a pass, so the next case fails to set up: it is a tool-side error that
     // names the passing case after which the server stopped answering, and later cases (even a
     // destructive one) are not run rather than blamed.
-    let srv = FakeServer::start(Fault::DieAfterPublish);
-    let run = runner::run(
-        &srv.target(),
-        &cases::all(),
-        &selected(&["commands.publish", "commands.connect-object-encoding-3", "robustness.amf0-unknown-marker"]),
-        &mut |_| {},
+    let run = run_selected(
+        Fault::DieAfterPublish,
+        &["commands.publish", "commands.connect-object-encoding-3", "robustness.amf0-unknown-marker"],
     );
     let v: Vec<(&str, Verdict)> = run.results.iter().map(|r| (r.id, r.verdict)).collect();
     assert_eq!(
