@@ -452,6 +452,49 @@ fn rejects_random_bytes_after_a_tcp_handshake_with_bounded_findings() {
     assert!(o.stdout.len() < 20_000);
 }
 
+/// Random bytes after a valid RTMP handshake, 1460 bytes a segment: the chunk decoder loses
+/// framing at once and searches every later position for a chain of chunk headers. Each
+/// position must be examined about once (not the whole search window again for every segment,
+/// which made 20 MB take 69 s): 8 MiB within 30 s even on a debug build. Expected: every byte
+/// accounted for, nearly all as skipped, `chunk.undecoded-bytes` for the rest of the stream.
+#[test]
+fn searches_eight_mib_of_random_bytes_for_framing_in_linear_time() {
+    let mut x: u64 = 0x0bad_5eed_1234_5678;
+    let mut random = |n: usize| -> Vec<u8> {
+        (0..n)
+            .map(|_| {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                x as u8
+            })
+            .collect()
+    };
+    let total = 8 << 20;
+    let mut client = vec![3u8];
+    client.extend(random(total - 1));
+    let mut server = vec![3u8];
+    server.extend(make_hello(Role::Server, 0, 0, None, b"srv"));
+    server.extend(make_echo_response(client[1..1537].try_into().unwrap(), 0));
+    let mut c = conv(1935);
+    c.handshake();
+    c.send(Side::B, &server).send(Side::A, &client).fin(Side::A).fin(Side::B).ack(Side::A);
+    let p = write("random-8mib", "a.pcap", &pcap(&c));
+    let t = Instant::now();
+    let rep = analyze(&p);
+    let took = t.elapsed();
+    assert!(took < Duration::from_secs(30), "{took:?}");
+    let chunk = &rep["flows"][0]["c2s"]["chunk"];
+    let n = |k: &str| chunk[k].as_u64().unwrap();
+    assert_eq!(
+        n("header_bytes") + n("payload_bytes") + n("skipped_bytes") + n("gap_bytes"),
+        (total - HANDSHAKE_LEN) as u64,
+        "{chunk}"
+    );
+    assert!(n("skipped_bytes") > (total - HANDSHAKE_LEN - 100_000) as u64, "{chunk}");
+    assert!(findings(&rep).iter().any(|f| f.0 == "chunk.undecoded-bytes" && f.1 == "c2s"), "{:?}", findings(&rep));
+}
+
 // ---------------------------------------------------------------------------------------------
 // TCP reassembly through the whole analyzer
 // ---------------------------------------------------------------------------------------------

@@ -13,7 +13,7 @@
 //! - An extended timestamp in a type-1/2 header is a delta, as the 24-bit field it replaces.
 
 use super::header::{message_header_len, parse_basic, parse_message_header, Fmt, Parse, EXTENDED_TIMESTAMP_MARK};
-use super::resync::{find_sync, SyncContext, SyncSearch};
+use super::resync::{find_sync, find_sync_incremental, SyncContext, SyncScan, SyncSearch};
 use crate::wire::message::MessageType;
 use crate::wire::Issue;
 use std::collections::HashMap;
@@ -201,6 +201,8 @@ pub struct ChunkDecoder {
     lost_at: u64,
     /// Whether the stream was ever in sync (a mid-stream start is not "lost" but "not yet").
     ever_synced: bool,
+    /// How far the search has looked into the window (boxed: only a lost stream uses it).
+    scan: Box<SyncScan>,
 }
 
 /// Default chunk size in each direction until Set Chunk Size (RTMP §5.4.1).
@@ -221,6 +223,7 @@ impl ChunkDecoder {
             counters: ChunkCounters::default(),
             lost_at: 0,
             ever_synced: true,
+            scan: Box::default(),
         }
     }
 
@@ -764,6 +767,8 @@ impl ChunkDecoder {
     fn feed_lost(&mut self, input: &[u8], sink: &mut dyn FnMut(ChunkEvent<'_>)) {
         if self.pending.is_empty() {
             self.pending_start = self.offset;
+            self.scan.reset();
+            self.scan.rebase(self.pending_start);
         }
         self.pending.extend_from_slice(input);
         self.offset += input.len() as u64;
@@ -775,12 +780,22 @@ impl ChunkDecoder {
         loop {
             let at_cap = at_end || self.pending.len() >= self.limits.max_resync_window;
             let ctx = self.sync_context();
-            match find_sync(&self.pending, at_cap, at_end, &ctx) {
+            self.scan.rebase(self.pending_start);
+            // While the window only grows, each position is examined once (and again only when
+            // its chain can progress); at the cap or the end the whole window is judged anew.
+            let found = if at_cap {
+                self.scan.reset();
+                find_sync(&self.pending, at_cap, at_end, &ctx)
+            } else {
+                find_sync_incremental(&self.pending, &ctx, &mut self.scan)
+            };
+            match found {
                 SyncSearch::Found { at, chunk_size } => {
                     let offset = self.pending_start + at as u64;
                     let skipped = offset - self.lost_at;
                     self.counters.skipped_bytes += at as u64;
                     self.counters.resyncs += 1;
+                    self.scan.reset();
                     // Partial messages are gone; the last header of each chunk stream stays
                     // valid across a gap (the peer's compression state did not change).
                     for st in self.streams.values_mut() {
@@ -805,6 +820,7 @@ impl ChunkDecoder {
                         self.counters.skipped_bytes += discard as u64;
                         self.pending.drain(..discard);
                         self.pending_start += discard as u64;
+                        self.scan.drained(discard);
                     }
                     if at_end {
                         return;
@@ -814,6 +830,7 @@ impl ChunkDecoder {
                         self.counters.skipped_bytes += drop as u64;
                         self.pending.drain(..drop);
                         self.pending_start += drop as u64;
+                        self.scan.drained(drop);
                         continue;
                     }
                     return;

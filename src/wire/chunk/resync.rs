@@ -39,9 +39,11 @@ enum Chain {
         evidence: bool,
     },
     Rejected,
-    /// The chain ran past the end of the bytes after this many plausible headers.
+    /// The chain ran past the end of the bytes after this many plausible headers; nothing
+    /// changes until the bytes from the chain's start are at least `need` long.
     Incomplete {
         headers: usize,
+        need: usize,
     },
     /// The chain ended exactly at the end of the bytes, on a message boundary.
     Exhausted {
@@ -55,6 +57,132 @@ enum Chain {
 /// With `at_end` (the direction is over), a chain of whole messages that ends exactly at the
 /// last byte is accepted too: a random position almost never lands on it.
 pub(crate) fn find_sync(buf: &[u8], at_cap: bool, at_end: bool, ctx: &SyncContext) -> SyncSearch {
+    let (seed, sizes) = prepare(ctx);
+    // The first position whose chain ran out of bytes: nothing from there on may be dropped.
+    let mut first_open: Option<usize> = None;
+    for p in 0..buf.len() {
+        match evaluate(buf, p, at_cap, at_end, &seed, &sizes) {
+            Position::Found(chunk_size) => return SyncSearch::Found { at: p, chunk_size },
+            Position::Wait(_) => return SyncSearch::NeedMore { discard: p },
+            Position::Open(_) => {
+                first_open.get_or_insert(p);
+            }
+            Position::Dead => {}
+        }
+    }
+    // Keep the last few bytes (a header may begin there) and anything a chain may yet confirm.
+    let keep_from = buf.len().saturating_sub(18);
+    SyncSearch::NeedMore { discard: if at_cap { keep_from } else { first_open.unwrap_or(keep_from).min(keep_from) } }
+}
+
+/// Where [`find_sync_incremental`] left off in a window that only grows at its end between
+/// calls (and loses the bytes its answers said to discard): the first position not examined
+/// yet, and the examined positions whose chains could still confirm, each with the window
+/// length at which its answer can first change and whether it holds the search (a chain of two
+/// or more headers waiting for bytes). Every other examined position is final.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct SyncScan {
+    /// Stream offset of the window's first byte, which the positions count from.
+    origin: u64,
+    next: usize,
+    open: Vec<Open>,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Open {
+    at: usize,
+    need: usize,
+    holds: bool,
+}
+
+impl SyncScan {
+    pub(crate) fn reset(&mut self) {
+        self.next = 0;
+        self.open.clear();
+    }
+
+    /// The window now starts at stream offset `origin`: a window other than the one examined
+    /// so far is examined from its start.
+    pub(crate) fn rebase(&mut self, origin: u64) {
+        if origin != self.origin {
+            self.reset();
+            self.origin = origin;
+        }
+    }
+
+    /// The window lost its first `n` bytes.
+    pub(crate) fn drained(&mut self, n: usize) {
+        self.origin += n as u64;
+        self.next = self.next.saturating_sub(n);
+        self.open.retain(|o| o.at >= n);
+        for o in &mut self.open {
+            o.at -= n;
+            o.need -= n;
+        }
+    }
+}
+
+/// [`find_sync`] without `at_cap` or `at_end`, giving the same answer while examining each
+/// position once, plus again only when the window has grown enough to change its chain. Bytes
+/// that cannot be framed then cost a bounded amount of work each, instead of a rescan of the
+/// whole window (up to a mebibyte) for every segment that arrives.
+pub(crate) fn find_sync_incremental(buf: &[u8], ctx: &SyncContext, scan: &mut SyncScan) -> SyncSearch {
+    if scan.next > buf.len() || scan.open.iter().any(|o| o.at >= scan.next) {
+        scan.reset();
+    }
+    let (seed, sizes) = prepare(ctx);
+    let open = std::mem::take(&mut scan.open);
+    let mut kept: Vec<Open> = Vec::with_capacity(open.len());
+    let fresh = (scan.next..buf.len()).map(|at| Open { at, need: 0, holds: false });
+    let mut positions = open.into_iter().chain(fresh);
+    while let Some(o) = positions.next() {
+        let answer = if buf.len() < o.need {
+            // Unchanged since it was examined.
+            if o.holds {
+                Position::Wait(o.need)
+            } else {
+                Position::Open(o.need)
+            }
+        } else {
+            evaluate(buf, o.at, false, false, &seed, &sizes)
+        };
+        match answer {
+            Position::Found(chunk_size) => {
+                scan.reset();
+                return SyncSearch::Found { at: o.at, chunk_size };
+            }
+            Position::Wait(need) => {
+                // As find_sync: everything before this position goes, and nothing after it is
+                // looked at in this call (open positions after it stay open).
+                let rest = positions.filter(|q| q.at < scan.next);
+                scan.open = std::iter::once(Open { at: o.at, need, holds: true }).chain(rest).collect();
+                scan.next = scan.next.max(o.at + 1);
+                return SyncSearch::NeedMore { discard: o.at };
+            }
+            Position::Open(need) => kept.push(Open { at: o.at, need, holds: false }),
+            Position::Dead => {}
+        }
+    }
+    scan.next = buf.len();
+    let keep_from = buf.len().saturating_sub(18);
+    let discard = kept.first().map_or(keep_from, |o| o.at).min(keep_from);
+    scan.open = kept;
+    SyncSearch::NeedMore { discard }
+}
+
+/// What one position is worth as the start of framing.
+enum Position {
+    /// Confirmed with this chunk size.
+    Found(u32),
+    /// A chain of two or more headers that needs the window to reach this length.
+    Wait(usize),
+    /// May still confirm once the window reaches this length.
+    Open(usize),
+    /// Can never confirm, whatever follows.
+    Dead,
+}
+
+fn prepare(ctx: &SyncContext) -> (Vec<SimStream>, Vec<u32>) {
     let seed: Vec<SimStream> =
         ctx.streams.iter().map(|&(csid, length, ext)| SimStream { csid, length, remaining: 0, ext }).collect();
     let sizes: Vec<u32> = ctx
@@ -62,46 +190,45 @@ pub(crate) fn find_sync(buf: &[u8], at_cap: bool, at_end: bool, ctx: &SyncContex
         .into_iter()
         .chain(CANDIDATE_SIZES.iter().copied().filter(|c| Some(*c) != ctx.chunk_size))
         .collect();
-    // The first position whose chain ran out of bytes: nothing from there on may be dropped.
-    let mut first_open: Option<usize> = None;
-    for p in 0..buf.len() {
-        if !plausible_start(&buf[p..], &seed) {
-            continue;
-        }
-        let mut weak = None;
-        let mut incomplete = false;
-        for &cs in &sizes {
-            match simulate(&buf[p..], cs, &seed) {
-                Chain::Confirmed { evidence: true } => return SyncSearch::Found { at: p, chunk_size: cs },
-                Chain::Confirmed { evidence: false } => {
-                    weak.get_or_insert(cs);
-                }
-                // A lone header whose payload runs past the window says nothing: random bytes
-                // usually declare long messages. Only a chain that already holds wait.
-                Chain::Incomplete { headers } => {
-                    incomplete |= headers >= 2;
-                    first_open.get_or_insert(p);
-                }
-                Chain::Exhausted { headers } if at_end && headers >= 1 => {
-                    weak.get_or_insert(cs);
-                }
-                Chain::Exhausted { headers } => {
-                    incomplete |= headers >= 2;
-                    first_open.get_or_insert(p);
-                }
-                Chain::Rejected => {}
+    (seed, sizes)
+}
+
+fn evaluate(buf: &[u8], p: usize, at_cap: bool, at_end: bool, seed: &[SimStream], sizes: &[u32]) -> Position {
+    if !plausible_start(&buf[p..], seed) {
+        return Position::Dead;
+    }
+    let mut weak = None;
+    let mut incomplete = false;
+    // The window length (from the buffer's start) at which some chain can first progress.
+    let mut need: Option<usize> = None;
+    for &cs in sizes {
+        match simulate(&buf[p..], cs, seed) {
+            Chain::Confirmed { evidence: true } => return Position::Found(cs),
+            Chain::Confirmed { evidence: false } => {
+                weak.get_or_insert(cs);
             }
-        }
-        if incomplete && !at_cap {
-            return SyncSearch::NeedMore { discard: p };
-        }
-        if let Some(cs) = weak {
-            return SyncSearch::Found { at: p, chunk_size: cs };
+            // A lone header whose payload runs past the window says nothing: random bytes
+            // usually declare long messages. Only a chain that already holds waits.
+            Chain::Incomplete { headers, need: n } => {
+                incomplete |= headers >= 2;
+                need = Some(need.map_or(p + n, |m| m.min(p + n)));
+            }
+            Chain::Exhausted { headers } if at_end && headers >= 1 => {
+                weak.get_or_insert(cs);
+            }
+            Chain::Exhausted { headers } => {
+                incomplete |= headers >= 2;
+                need = Some(need.map_or(buf.len() + 1, |m| m.min(buf.len() + 1)));
+            }
+            Chain::Rejected => {}
         }
     }
-    // Keep the last few bytes (a header may begin there) and anything a chain may yet confirm.
-    let keep_from = buf.len().saturating_sub(18);
-    SyncSearch::NeedMore { discard: if at_cap { keep_from } else { first_open.unwrap_or(keep_from).min(keep_from) } }
+    match (need, weak) {
+        (Some(n), _) if incomplete && !at_cap => Position::Wait(n),
+        (_, Some(cs)) => Position::Found(cs),
+        (Some(n), None) => Position::Open(n),
+        (None, None) => Position::Dead,
+    }
 }
 
 /// Whether a message header with these fields looks like real RTMP traffic.
@@ -168,14 +295,14 @@ fn simulate(b: &[u8], mut cs: u32, seed: &[SimStream]) -> Chain {
         let rest = &b[q.min(b.len())..];
         let basic = match parse_basic(rest) {
             Parse::Done(h, _) => h,
-            Parse::Need(_) => return Chain::Incomplete { headers },
+            Parse::Need(_) => return Chain::Incomplete { headers, need: b.len() + 1 },
         };
         if headers == 0 && basic.fmt > 1 && !streams.iter().any(|s| s.csid == basic.csid) {
             return Chain::Rejected;
         }
         let mut hl = basic.size + message_header_len(basic.fmt);
         let Some(h) = rest.get(basic.size..hl) else {
-            return Chain::Incomplete { headers };
+            return Chain::Incomplete { headers, need: q + hl };
         };
         let f = parse_message_header(basic.fmt, h);
         let idx = streams.iter().position(|s| s.csid == basic.csid);
@@ -209,7 +336,7 @@ fn simulate(b: &[u8], mut cs: u32, seed: &[SimStream]) -> Chain {
                         cs = size;
                         continue;
                     }
-                    return Chain::Incomplete { headers };
+                    return Chain::Incomplete { headers, need: q + hl + 4 };
                 }
                 let s = SimStream { csid: basic.csid, length: len, remaining: len, ext };
                 upsert(&mut streams, idx, s);
@@ -235,7 +362,7 @@ fn simulate(b: &[u8], mut cs: u32, seed: &[SimStream]) -> Chain {
         evidence |= continuation;
         q += hl + payload as usize;
         if q > b.len() {
-            return Chain::Incomplete { headers };
+            return Chain::Incomplete { headers, need: q };
         }
         headers += 1;
     }

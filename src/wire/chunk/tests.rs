@@ -360,3 +360,72 @@ proptest! {
         let _ = decode_in(&mut ChunkDecoder::new_unsynchronised(ChunkLimits::default(), 0), &[&bytes[..c], &bytes[c..]]);
     }
 }
+
+/// Feeds `bytes` in pieces of the given sizes to two search windows, one judged whole by
+/// `find_sync` after every piece and one by `find_sync_incremental`, applying each answer's
+/// discard: both must give the same answer every time, up to the first framing found.
+fn compare_searches(bytes: &[u8], steps: &[usize], ctx: &super::resync::SyncContext) {
+    use super::resync::{find_sync, find_sync_incremental, SyncScan, SyncSearch};
+    let mut whole = (0usize, 0usize); // (window start, window end), the same for both
+    let mut scan = SyncScan::default();
+    let mut end = 0;
+    let mut steps = steps.iter().cycle();
+    while end < bytes.len() {
+        end = (end + steps.next().copied().unwrap_or(1).max(1)).min(bytes.len());
+        whole.1 = end;
+        let a = find_sync(&bytes[whole.0..whole.1], false, false, ctx);
+        let b = find_sync_incremental(&bytes[whole.0..whole.1], ctx, &mut scan);
+        assert_eq!(a, b, "window {whole:?}");
+        match a {
+            SyncSearch::Found { .. } => return,
+            SyncSearch::NeedMore { discard } => {
+                whole.0 += discard;
+                scan.drained(discard);
+            }
+        }
+    }
+}
+
+#[test]
+fn the_incremental_search_answers_as_the_whole_one_on_real_and_random_bytes() {
+    let s = sample_stream();
+    let mut x = 0x2545_f491_4f6c_dd1du64;
+    let mut noise = |n: usize| -> Vec<u8> {
+        (0..n)
+            .map(|_| {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                x as u8
+            })
+            .collect()
+    };
+    let ctx = super::resync::SyncContext::default();
+    let known = super::resync::SyncContext { chunk_size: Some(4096), streams: vec![(4, 20, false), (6, 5000, false)] };
+    for (cut, garbage, steps) in
+        [(2000, 0, vec![1460]), (0, 3000, vec![7, 1500, 64]), (777, 20_000, vec![1]), (5000, 50_000, vec![1460, 3])]
+    {
+        let mut bytes = noise(garbage);
+        bytes.extend_from_slice(&s[cut..]);
+        bytes.extend(noise(4000));
+        compare_searches(&bytes, &steps, &ctx);
+        compare_searches(&bytes, &steps, &known);
+    }
+    // Pure noise, long enough for many open positions to be carried between calls.
+    let bytes = noise(300_000);
+    compare_searches(&bytes, &[1460], &ctx);
+}
+
+proptest! {
+    #[test]
+    fn the_incremental_search_answers_as_the_whole_one_for_any_pieces(
+        garbage in proptest::collection::vec(any::<u8>(), 0..3000),
+        cut in 0usize..20_000,
+        steps in proptest::collection::vec(1usize..3000, 1..8),
+    ) {
+        let s = sample_stream();
+        let mut bytes = garbage;
+        bytes.extend_from_slice(&s[cut % s.len()..]);
+        compare_searches(&bytes, &steps, &super::resync::SyncContext::default());
+    }
+}
