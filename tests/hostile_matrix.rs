@@ -302,3 +302,107 @@ fn record_declaring_two_gib_is_a_finding_without_the_allocation() {
         run.assert_within(name, 10, 64);
     }
 }
+
+// ---------------------------------------------------------------------------------------------
+// 3. Many flows
+// ---------------------------------------------------------------------------------------------
+
+/// A classic pcap (raw IPv4) of `n` flows, each a single SYN from its own client address and
+/// port to 10.0.0.1:1935, then `tail` (more frames, already built).
+fn syn_flows_pcap(n: u32, tail: &[Vec<u8>]) -> Vec<u8> {
+    use rtmpscope::capture::synth::{PcapOptions, PcapWriter, SegmentSpec, SynthLink};
+    use rtmpscope::capture::{LinkType, TcpFlags, Timestamp};
+    let mut w = PcapWriter::new(Vec::new(), LinkType::RAW, PcapOptions::default()).unwrap();
+    let mut frame = Vec::new();
+    for i in 0..n {
+        let seg = SegmentSpec {
+            src: syn_client(i),
+            dst: "10.0.0.1:1935".parse().unwrap(),
+            seq: 1000 + i,
+            ack: 0,
+            flags: TcpFlags { syn: true, ..TcpFlags::default() },
+            window: 65535,
+            payload: Vec::new(),
+        };
+        SynthLink::Raw.frame_into(&seg, &mut frame);
+        w.write_packet(Timestamp { secs: u64::from(i) / 1000, nanos: (i % 1000) * 1_000_000 }, &frame).unwrap();
+    }
+    for (i, f) in tail.iter().enumerate() {
+        w.write_packet(Timestamp { secs: 1_000_000 + i as u64, nanos: 0 }, f).unwrap();
+    }
+    w.into_inner()
+}
+
+/// The client of SYN flow `i`: 60,000 ports per address.
+fn syn_client(i: u32) -> std::net::SocketAddr {
+    let a = i / 60_000;
+    std::net::SocketAddr::from(([10, 1 + (a >> 8) as u8, a as u8, 2], 1024 + (i % 60_000) as u16))
+}
+
+/// 10^5 flows of a single SYN each on port 1935. A flow that never carries a byte keeps only
+/// its summary and its TCP record. Expected: exit 0, 100,000 flows in the report (the last one
+/// `10.1.1.2:41023 -> 10.0.0.1:1935`, start `handshake`, no bytes, both ends `open`), no
+/// finding. Bounds: 30 s, 200 MiB peak (2 KiB per flow; eager per-flow state took 1.1 GiB).
+#[test]
+fn a_hundred_thousand_syn_only_flows_cost_their_summaries() {
+    let bytes = syn_flows_pcap(100_000, &[]);
+    let p = write_temp("syn-flows", "syn.pcap", &bytes);
+    let run = measured("syn-flows", &["analyze", p.to_str().unwrap()], None);
+    assert_eq!(run.code(), Some(0), "{}", run.stderr());
+    let r = run.json();
+    assert_eq!(r["summary"]["flows"], 100_000);
+    assert_eq!(r["summary"]["findings"], serde_json::json!({"error": 0, "warning": 0, "info": 0}));
+    assert_eq!(r["inputs"][0]["packets"], 100_000);
+    let flows = r["flows"].as_array().unwrap();
+    assert_eq!(flows.len(), 100_000);
+    let last = &flows[99_999];
+    assert_eq!(last["client"], "10.1.1.2:41023");
+    assert_eq!(last["server"], "10.0.0.1:1935");
+    assert_eq!(last["start"], "handshake");
+    assert_eq!(last["c2s"]["bytes"], 0);
+    assert_eq!(last["s2c"]["bytes"], 0);
+    assert_eq!(last["tcp"]["c2s_end"], "open");
+    assert!(last.get("handshake").is_none());
+    run.assert_within("syn flows", 30, 200);
+}
+
+/// 2,000 SYN-only flows, then a whole RTMP connection on a new flow, with `max_flows` = 1,500.
+/// Expected: flows 0..1499 tracked; the other 500 SYNs and every packet of the connection
+/// (13 packets, 3,073 + 3,073 payload bytes) skipped and counted in `skipped.flow_limit` /
+/// `flow_limit_bytes`; one finding `limits.flows` on the input naming the limit and counts,
+/// at frames [1501, 2013]. Nothing else is reported.
+#[test]
+fn flows_beyond_the_limit_are_counted_and_reported_once() {
+    use rtmpscope::analyze::Options;
+    use rtmpscope::capture::synth::{Conversation, SynthLink};
+    use rtmpscope::capture::Side;
+    use rtmpscope::limits::Limits;
+    let mut conv = Conversation::new("10.9.0.1:50000".parse().unwrap(), "10.0.0.1:1935".parse().unwrap())
+        .with_link(SynthLink::Raw);
+    conv.handshake();
+    conv.send(Side::A, &[3; 1537]).send(Side::B, &[3; 3073]).send(Side::A, &[0; 1536]);
+    conv.fin(Side::A).fin(Side::B).ack(Side::A);
+    let tail: Vec<Vec<u8>> = conv.frames().into_iter().map(|(_, f)| f).collect();
+    assert_eq!(tail.len(), 13);
+    let p = write_temp("flow-limit", "flows.pcap", &syn_flows_pcap(2000, &tail));
+    let options = Options { limits: Limits { max_flows: 1500, ..Limits::default() }, ..Options::default() };
+    let r = crate::common::analyze_json(&[&p], &options);
+    assert_eq!(r["summary"]["flows"], 1500);
+    let skipped = &r["inputs"][0]["skipped"];
+    assert_eq!(skipped["flow_limit"], 500 + tail.len() as u64);
+    assert_eq!(skipped["flow_limit_bytes"], 3073 + 3073);
+    let findings = r["findings"].as_array().unwrap();
+    assert_eq!(findings.len(), 1, "{findings:?}");
+    let f = &findings[0];
+    assert_eq!(f["rule"], "limits.flows");
+    assert_eq!(f["severity"], "warning");
+    assert_eq!(
+        f["detail"],
+        format!(
+            "more than 1500 flows in this input: {} packets (6146 TCP payload bytes) of flows beyond the limit were not analysed",
+            500 + tail.len()
+        )
+    );
+    assert_eq!(f["location"]["frames"], serde_json::json!([1501, 2000 + tail.len()]));
+    assert_eq!(f["location"]["input"], 0);
+}

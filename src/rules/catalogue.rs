@@ -27,6 +27,7 @@ pub static CATALOGUE: &[Rule] = &[
     rule!("tcp.mid-stream-start", Info, Capture, "RFC 9293 §3.5", "Capture starts mid-connection", "No SYN was captured for this direction; stream offsets count from the first byte captured."),
     rule!("tcp.data-after-close", Warning, Misbehaviour, "RFC 9293 §3.6", "Data after FIN or RST", "The side sent data after closing its direction."),
     rule!("limits.in-flight-bytes", Warning, Capture, "rtmpscope limits", "Partial-message memory limit reached", "A message would have made the partial messages held for one direction exceed the limit; its body was skipped, its header kept."),
+    rule!("limits.flows", Warning, Capture, "rtmpscope limits", "Flow limit reached", "The input holds more TCP flows than the limit; packets of flows beyond it were not analysed and are counted in the input's skipped.flow_limit and skipped.flow_limit_bytes."),
     // handshake
     rule!("handshake.digest-missing", Warning, Misbehaviour, "RTMP 1.0 §5.2.3; Flash digest handshake (de facto)", "Version field set but no digest", "C1/S1 bytes 4-7 announce a digest handshake, but no HMAC digest validates at either position; FFmpeg and librtmp players reject such a server."),
     rule!("handshake.digest-signature-invalid", Warning, Misbehaviour, "Flash digest handshake (de facto)", "Digest handshake response not signed", "The peer sent a digest hello, but the response is neither signed with the key derived from that digest nor an echo."),
