@@ -16,7 +16,7 @@ use super::header::{message_header_len, parse_basic, parse_message_header, Fmt, 
 use super::resync::{find_sync, SyncContext, SyncSearch};
 use crate::wire::message::MessageType;
 use crate::wire::Issue;
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 /// Bounds that keep a hostile or broken peer from costing unbounded memory.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -197,11 +197,15 @@ struct Held {
     open: usize,
     /// Buffer capacity kept by streams without a partial message (`RETAINED_BUDGET`).
     retained: usize,
+    /// Where each partial message starts (its first chunk header), for
+    /// [`ChunkDecoder::oldest_needed_offset`] without a walk over every chunk stream.
+    starts: BTreeMap<u64, u32>,
 }
 
 impl Held {
     /// A message starts on `s`, which holds no partial message.
-    fn start(&mut self, s: &mut ChunkStream, keep: bool, offset: u64) {
+    fn start(&mut self, s: &mut ChunkStream, keep: bool, start: u64, offset: u64) {
+        *self.starts.entry(start).or_default() += 1;
         self.retained = self.retained.saturating_sub(s.capacity());
         s.buf.clear();
         s.map.clear();
@@ -214,6 +218,12 @@ impl Held {
 
     /// The partial message `p` of `s` ended (completed, interrupted, aborted or dropped).
     fn end(&mut self, s: &mut ChunkStream, p: &Partial) {
+        if let std::collections::btree_map::Entry::Occupied(mut e) = self.starts.entry(p.start) {
+            *e.get_mut() -= 1;
+            if *e.get() == 0 {
+                e.remove();
+            }
+        }
         self.bytes = self.bytes.saturating_sub(s.held_bytes());
         if p.keep {
             self.open = self.open.saturating_sub(1);
@@ -344,13 +354,11 @@ impl ChunkDecoder {
     /// The lowest stream offset still needed to locate what the decoder holds (the start of the
     /// oldest partial message or pending bytes); earlier offsets can be forgotten by callers.
     pub fn oldest_needed_offset(&self) -> u64 {
-        let mut low = if self.pending.is_empty() { self.offset } else { self.pending_start };
-        for s in self.streams.values() {
-            if let Some(p) = &s.partial {
-                low = low.min(p.start);
-            }
+        let low = if self.pending.is_empty() { self.offset } else { self.pending_start };
+        match self.held.starts.first_key_value() {
+            Some((&start, _)) => low.min(start),
+            None => low,
         }
-        low
     }
 
     /// Feeds the next bytes of the direction (they follow the previous ones exactly).
@@ -725,7 +733,7 @@ impl ChunkDecoder {
             ));
         }
         let stream = self.streams.entry(csid).or_default();
-        self.held.start(stream, keep, self.offset);
+        self.held.start(stream, keep, start, self.offset);
         stream.partial = Some(Partial {
             fmt: h.fmt,
             timestamp,
