@@ -8,38 +8,38 @@ use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 /// One run of the binary: its output, peak resident set size and wall time.
-struct Run {
-    out: Output,
-    peak_kib: u64,
-    elapsed: Duration,
+pub(crate) struct Run {
+    pub(crate) out: Output,
+    pub(crate) peak_kib: u64,
+    pub(crate) elapsed: Duration,
 }
 
 impl Run {
-    fn code(&self) -> Option<i32> {
+    pub(crate) fn code(&self) -> Option<i32> {
         self.out.status.code()
     }
 
-    fn stderr(&self) -> String {
+    pub(crate) fn stderr(&self) -> String {
         String::from_utf8_lossy(&self.out.stderr).into_owned()
     }
 
-    fn json(&self) -> Value {
+    pub(crate) fn json(&self) -> Value {
         serde_json::from_slice(&self.out.stdout)
             .unwrap_or_else(|e| panic!("report is not JSON ({e}); stderr: {}", self.stderr()))
     }
 
-    fn assert_within(&self, what: &str, max_secs: u64, max_mib: u64) {
+    pub(crate) fn assert_within(&self, what: &str, max_secs: u64, max_mib: u64) {
         assert!(self.elapsed < Duration::from_secs(max_secs), "{what}: took {:?}, bound {max_secs} s", self.elapsed);
         assert!(self.peak_kib < max_mib * 1024, "{what}: peak RSS {} KiB, bound {max_mib} MiB", self.peak_kib);
     }
 }
 
 /// Writes a child's standard input from a thread.
-type Feed = Box<dyn FnOnce(&mut dyn std::io::Write) + Send>;
+pub(crate) type Feed = Box<dyn FnOnce(&mut dyn std::io::Write) + Send>;
 
 /// Runs the binary under `/usr/bin/time -f %M` (peak RSS in KiB, written to a side file so it
 /// does not mix with the binary's own stderr), optionally feeding standard input from `feed`.
-fn measured(name: &str, args: &[&str], feed: Option<Feed>) -> Run {
+pub(crate) fn measured(name: &str, args: &[&str], feed: Option<Feed>) -> Run {
     let rss_file = temp_dir(&format!("rss-{name}")).join("peak");
     let mut cmd = Command::new("/usr/bin/time");
     cmd.arg("-f")
