@@ -24,9 +24,9 @@ pub struct Limits {
     /// Out-of-order TCP bytes buffered per direction while waiting for a hole to fill. A few
     /// MiB covers any real receive window on a capture; beyond that the hole is a gap.
     pub max_out_of_order_bytes: usize,
-    /// Flows tracked per input, closed ones included: each keeps its summary (about 1.3 KiB
-    /// for a flow that carried nothing) until the report is written, so this bounds memory at
-    /// about 1.4 GiB. Packets of further flows are counted (`skipped.flow_limit`) and reported
+    /// Flows tracked per input, closed ones included: each keeps its summary and TCP record
+    /// (about 1.4 KiB for a flow that carried nothing) until the report is written, so this
+    /// bounds memory at about 1.5 GiB. Packets of further flows are counted (`skipped.flow_limit`) and reported
     /// once (`limits.flows`), not analysed.
     pub max_flows: usize,
     /// AMF container nesting; real RTMP bodies nest 2–3 deep.
