@@ -898,6 +898,7 @@ fn decodes_an_extended_timestamp_storm_exactly() {
 /// Bounds: 60 s, 128 MiB.
 #[test]
 fn bounds_sixty_five_thousand_open_chunk_streams() {
+    let _exclusive = crate::common::cpu_exclusive();
     let mut r = Rtmp::new();
     r.connect();
     let mut starts = Vec::new();

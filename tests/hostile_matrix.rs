@@ -158,6 +158,8 @@ fn check_cuts(name: &str, ext: &str, bytes: &[u8], cuts: &[usize], expect: &Expe
 /// record ends. Expected as [`check_cuts`] states. Bound: all cuts together under 60 s.
 #[test]
 fn pcap_cut_at_every_record_boundary() {
+    // Eight analyser processes at once: kept apart from the timeout tests.
+    let _exclusive = crate::common::cpu_exclusive();
     let t = Instant::now();
     let bytes = std::fs::read(repo().join("captures/publish-ffmpeg-h264-aac.pcap")).unwrap();
     let ends = pcap_boundaries(&bytes);
@@ -185,6 +187,8 @@ fn pcap_cut_at_every_record_boundary() {
 /// Bound: all cuts together under 60 s.
 #[test]
 fn pcapng_cut_at_every_block_boundary() {
+    // Eight analyser processes at once: kept apart from the timeout tests.
+    let _exclusive = crate::common::cpu_exclusive();
     let t = Instant::now();
     let bytes = std::fs::read(repo().join("captures/publish-ffmpeg.pcapng")).unwrap();
     let blocks = pcapng_boundaries(&bytes);
@@ -345,6 +349,7 @@ fn syn_client(i: u32) -> std::net::SocketAddr {
 /// finding. Bounds: 30 s, 200 MiB peak (2 KiB per flow; eager per-flow state took 1.1 GiB).
 #[test]
 fn a_hundred_thousand_syn_only_flows_cost_their_summaries() {
+    let _exclusive = crate::common::cpu_exclusive();
     let bytes = syn_flows_pcap(100_000, &[]);
     let p = write_temp("syn-flows", "syn.pcap", &bytes);
     let run = measured("syn-flows", &["analyze", p.to_str().unwrap()], None);
