@@ -19,6 +19,7 @@ use crate::wire::{Direction, Issue};
 use std::collections::{BTreeMap, HashMap};
 use std::io::{self, Read};
 use std::net::SocketAddr;
+use std::sync::Arc;
 
 /// The default RTMP port.
 pub const RTMP_PORT: u16 = 1935;
@@ -61,6 +62,10 @@ struct FlowState {
     flow: FlowAnalysis,
 }
 
+/// Flows of the input being read. Boxed: the map then holds pointers, so its spare capacity
+/// and its growth copies cost a few bytes per flow, not a whole flow state.
+type LiveFlows = HashMap<FlowId, Box<FlowState>>;
+
 impl FlowState {
     fn dir_of(&self, side: Side) -> Direction {
         if side == self.client {
@@ -81,6 +86,7 @@ pub fn run(inputs: &[String], options: &Options, writer: &mut dyn ReportWriter) 
         next_flow: 0,
         summary: Summary::default(),
         live: HashMap::new(),
+        selection: Arc::new(options.selection.clone()),
         input: 0,
         closed: HashMap::new(),
     };
@@ -116,10 +122,15 @@ struct Analyzer<'w> {
     options: Options,
     writer: &'w mut dyn ReportWriter,
     findings: Vec<Finding>,
-    flows: Vec<FlowReport>,
+    /// Finished flow summaries by flow id. Boxed: a summary moves here from its flow without a
+    /// copy, so closing every flow at the end of a capture does not hold each summary twice.
+    #[allow(clippy::vec_box)]
+    flows: Vec<Box<FlowReport>>,
     next_flow: u32,
     summary: Summary,
-    live: HashMap<FlowId, FlowState>,
+    live: LiveFlows,
+    /// The rule selection, shared by every flow.
+    selection: Arc<RuleSelection>,
     /// Index of the input being read.
     input: u32,
     /// Flows of the current input closed by a RST or by both FINs, for data sent after that.
@@ -245,13 +256,23 @@ impl Analyzer<'_> {
         for f in ids {
             if let Some(mut st) = self.live.remove(&f) {
                 st.flow.handle_end(&mut self.sink())?;
-                self.close_flow(st)?;
+                self.close_flow(*st)?;
             }
         }
         self.closed.clear();
         report.link_types = link_types.into_iter().collect();
         let stats = table.stats();
         report.skipped.other_ports = stats.segments_filtered;
+        report.skipped.flow_limit = stats.flows_refused;
+        report.skipped.flow_limit_bytes = stats.refused_bytes;
+        if stats.flows_refused > 0 {
+            let detail = format!(
+                "more than {} flows in this input: {} packets ({} TCP payload bytes) of flows beyond the limit were not analysed",
+                self.options.limits.max_flows, stats.flows_refused, stats.refused_bytes
+            );
+            let frames = stats.refused_frames;
+            self.push_finding(None, Issue::new(0, "limits.flows", detail), None, frames);
+        }
         Ok(report)
     }
 
@@ -363,10 +384,10 @@ impl Analyzer<'_> {
                     tcp: FlowTcpStats { c2s_end: "open", s2c_end: "open", ..Default::default() },
                     findings: FindingCounts::default(),
                 };
-                let st = FlowState {
+                let st = Box::new(FlowState {
                     client,
-                    flow: FlowAnalysis::new(report, start, t0, self.options.limits, self.options.selection.clone()),
-                };
+                    flow: FlowAnalysis::new(report, start, t0, self.options.limits, self.selection.clone()),
+                });
                 self.live.insert(flow, st);
                 if self.options.any_port && !on_port {
                     // Decided at the first client byte.
@@ -488,7 +509,7 @@ impl Analyzer<'_> {
                 if tcp.c2s_end != "open" && tcp.s2c_end != "open" || reset {
                     let after_close = st.flow.findings_of("tcp.data-after-close");
                     self.closed.insert(flow, ClosedFlow { id: st.flow.id(), client: st.client, after_close });
-                    self.close_flow(st)?;
+                    self.close_flow(*st)?;
                 } else {
                     self.live.insert(flow, st);
                 }

@@ -20,6 +20,7 @@ use crate::session::{Session, SessionConfig, SessionEvent, Start};
 use crate::wire::{hex_window, Direction, Issue};
 use std::collections::{HashMap, VecDeque};
 use std::io;
+use std::sync::Arc;
 
 /// Bytes kept per direction for evidence windows.
 const RECENT_BYTES: usize = 64 * 1024;
@@ -98,16 +99,31 @@ struct Seg {
 }
 
 /// The analysis of one connection (see the module documentation).
+///
+/// A flow starts as its summary alone: the decoder, the rule checks, the evidence and frame
+/// maps are built at the first byte, gap or finding. A capture of a million connections that
+/// never carry a byte (a SYN scan, refused connections) then costs a summary per flow, not a
+/// session per flow.
 #[derive(Debug)]
 pub struct FlowAnalysis {
     id: u32,
     /// Times are reported relative to this (the first packet of the input, or the session's
     /// start for the proxy).
     t0: Timestamp,
+    start: Start,
     limits: Limits,
-    selection: RuleSelection,
+    selection: Arc<RuleSelection>,
+    /// Boxed so that the finished summary moves to the report's flow table without a copy.
+    report: Box<FlowReport>,
+    /// Directions closed so far, replayed into the session when it is built after them.
+    closed: [bool; 2],
+    active: Option<Box<Active>>,
+}
+
+/// What a flow needs once it carries something.
+#[derive(Debug)]
+struct Active {
     session: Session,
-    report: FlowReport,
     segs: [VecDeque<Seg>; 2],
     recent: [Recent; 2],
     per_rule: HashMap<&'static str, usize>,
@@ -119,22 +135,17 @@ pub struct FlowAnalysis {
     unattributed: Vec<usize>,
 }
 
-fn rel_time(ts: Timestamp, t0: Timestamp) -> f64 {
-    let d = ts.as_nanos().saturating_sub(t0.as_nanos());
-    d as f64 / 1e9
-}
-
-impl FlowAnalysis {
-    /// A flow whose summary starts as `report` (its `flow` field is the flow id).
-    pub fn new(report: FlowReport, start: Start, t0: Timestamp, limits: Limits, selection: RuleSelection) -> Self {
+impl Active {
+    fn new(limits: &Limits, start: Start, closed: [bool; 2]) -> Self {
         let cfg = SessionConfig { chunk: limits.chunk(), amf: limits.amf() };
-        FlowAnalysis {
-            id: report.flow,
-            t0,
-            limits,
-            selection,
-            session: Session::new(cfg, start),
-            report,
+        let mut session = Session::new(cfg, start);
+        for d in Direction::BOTH {
+            if closed[d.index()] {
+                session.handle_close(d);
+            }
+        }
+        Active {
+            session,
             segs: [VecDeque::new(), VecDeque::new()],
             recent: [Recent::new(), Recent::new()],
             per_rule: HashMap::new(),
@@ -144,6 +155,39 @@ impl FlowAnalysis {
         }
     }
 
+    fn seg_at(&self, dir: Direction, offset: u64) -> Option<Seg> {
+        let segs = &self.segs[dir.index()];
+        let i = segs.partition_point(|s| s.end <= offset);
+        segs.get(i).filter(|s| s.start <= offset).copied()
+    }
+}
+
+fn rel_time(ts: Timestamp, t0: Timestamp) -> f64 {
+    let d = ts.as_nanos().saturating_sub(t0.as_nanos());
+    d as f64 / 1e9
+}
+
+impl FlowAnalysis {
+    /// A flow whose summary starts as `report` (its `flow` field is the flow id).
+    pub fn new(report: FlowReport, start: Start, t0: Timestamp, limits: Limits, selection: Arc<RuleSelection>) -> Self {
+        FlowAnalysis {
+            id: report.flow,
+            t0,
+            start,
+            limits,
+            selection,
+            report: Box::new(report),
+            closed: [false; 2],
+            active: None,
+        }
+    }
+
+    /// The flow's decoding state, built at first need.
+    fn act(&mut self) -> &mut Active {
+        let (limits, start, closed) = (&self.limits, self.start, self.closed);
+        self.active.get_or_insert_with(|| Box::new(Active::new(limits, start, closed)))
+    }
+
     pub fn id(&self) -> u32 {
         self.id
     }
@@ -151,7 +195,7 @@ impl FlowAnalysis {
     /// The flow summary so far.
     /// Findings of `rule` so far (listed or not), for the per-rule limit.
     pub fn findings_of(&self, rule: &str) -> usize {
-        self.per_rule.get(rule).copied().unwrap_or(0)
+        self.active.as_ref().and_then(|a| a.per_rule.get(rule)).copied().unwrap_or(0)
     }
 
     pub fn report(&self) -> &FlowReport {
@@ -174,9 +218,10 @@ impl FlowAnalysis {
     ) -> io::Result<()> {
         self.report.last_frame = frame;
         self.report.dir_mut(dir).bytes += data.len() as u64;
-        self.segs[dir.index()].push_back(Seg { start: offset, end: offset + data.len() as u64, frame, ts });
-        self.recent[dir.index()].push(offset, data);
-        self.session.handle_bytes(dir, data);
+        let a = self.act();
+        a.segs[dir.index()].push_back(Seg { start: offset, end: offset + data.len() as u64, frame, ts });
+        a.recent[dir.index()].push(offset, data);
+        a.session.handle_bytes(dir, data);
         self.drain(sink)?;
         self.prune(dir);
         Ok(())
@@ -184,15 +229,18 @@ impl FlowAnalysis {
 
     /// `len` bytes of `dir` that will never be seen; the driver reports why with [`Self::finding`].
     pub fn handle_gap(&mut self, dir: Direction, len: u64, sink: &mut FlowSink<'_>) -> io::Result<()> {
-        self.session.handle_gap(dir, len);
+        self.act().session.handle_gap(dir, len);
         self.drain(sink)
     }
 
     /// `dir` ended; a reset ends both directions.
     pub fn handle_close(&mut self, dir: Direction, reset: bool, sink: &mut FlowSink<'_>) -> io::Result<()> {
-        self.session.handle_close(dir);
-        if reset {
-            self.session.handle_close(dir.reverse());
+        let dirs: &[Direction] = if reset { &[dir, dir.reverse()] } else { &[dir] };
+        for &d in dirs {
+            self.closed[d.index()] = true;
+            if let Some(a) = &mut self.active {
+                a.session.handle_close(d);
+            }
         }
         self.drain(sink)
     }
@@ -200,39 +248,44 @@ impl FlowAnalysis {
     /// Ends both directions (the input ended with the flow still open).
     pub fn handle_end(&mut self, sink: &mut FlowSink<'_>) -> io::Result<()> {
         for d in Direction::BOTH {
-            self.session.handle_close(d);
+            self.closed[d.index()] = true;
+            if let Some(a) = &mut self.active {
+                a.session.handle_close(d);
+            }
         }
         self.drain(sink)
     }
 
     /// Runs the end-of-flow checks, writes the remaining findings and the flow summary, and
     /// returns the summary.
-    pub fn finish(mut self, sink: &mut FlowSink<'_>) -> io::Result<FlowReport> {
+    pub fn finish(mut self, sink: &mut FlowSink<'_>) -> io::Result<Box<FlowReport>> {
+        // A flow that never carried anything is finished like any other (its state is built
+        // for that moment only), so its summary is the same as if it had been built eagerly.
+        self.drain(sink)?;
         let mut checked = Vec::new();
-        self.checker.finish(&mut checked);
+        self.act().checker.finish(&mut checked);
         for c in checked {
             self.finding(c.direction, c.issue, c.message_index, None, sink);
         }
         self.attribute_waiting(true, sink);
         for d in Direction::BOTH {
-            self.report.dir_mut(d).chunk = self.session.chunk_counters(d);
+            self.report.dir_mut(d).chunk = self.act().session.chunk_counters(d).map(Box::new);
         }
         sink.writer.event(&ReportEvent::FlowClose(&self.report))?;
         Ok(self.report)
     }
 
     fn prune(&mut self, dir: Direction) {
-        let keep_from = self.session.oldest_needed_offset(dir);
-        let segs = &mut self.segs[dir.index()];
+        let Some(a) = &mut self.active else { return };
+        let keep_from = a.session.oldest_needed_offset(dir);
+        let segs = &mut a.segs[dir.index()];
         while segs.len() > 1 && segs.front().is_some_and(|s| s.end <= keep_from) {
             segs.pop_front();
         }
     }
 
     fn seg_at(&self, dir: Direction, offset: u64) -> Option<Seg> {
-        let segs = &self.segs[dir.index()];
-        let i = segs.partition_point(|s| s.end <= offset);
-        segs.get(i).filter(|s| s.start <= offset).copied()
+        self.active.as_ref()?.seg_at(dir, offset)
     }
 
     fn frames(&self, dir: Direction, start: u64, end: u64) -> Option<[u64; 2]> {
@@ -257,15 +310,18 @@ impl FlowAnalysis {
         let severity = rules::severity_of(issue.rule);
         self.report.findings.add(severity);
         sink.summary.findings.add(severity);
-        let n = self.per_rule.entry(issue.rule).or_default();
-        *n += 1;
-        if *n > self.limits.max_findings_per_rule_per_flow {
+        let n = {
+            let n = self.act().per_rule.entry(issue.rule).or_default();
+            *n += 1;
+            *n
+        };
+        if n > self.limits.max_findings_per_rule_per_flow {
             return;
         }
         let frames = frames.or_else(|| self.frames(dir, issue.offset, issue.offset + 1));
         let evidence =
-            self.recent[dir.index()].window(issue.offset, EVIDENCE_BYTES).map(|b| hex_window(&b, EVIDENCE_BYTES));
-        let known_quirk = self.fingerprint.attribute(issue.rule, dir, &issue.detail, false);
+            self.act().recent[dir.index()].window(issue.offset, EVIDENCE_BYTES).map(|b| hex_window(&b, EVIDENCE_BYTES));
+        let known_quirk = self.act().fingerprint.attribute(issue.rule, dir, &issue.detail, false);
         let f = Finding {
             rule: issue.rule,
             severity,
@@ -284,7 +340,7 @@ impl FlowAnalysis {
         };
         if known_quirk.is_none() && quirks::is_candidate(f.rule) {
             // Written when the fingerprint explains it, or when the flow closes.
-            self.unattributed.push(sink.findings.len());
+            self.act().unattributed.push(sink.findings.len());
         } else {
             let _ = sink.writer.event(&ReportEvent::Finding(&f));
         }
@@ -294,43 +350,45 @@ impl FlowAnalysis {
     /// Attributes the flow's findings that were waiting for the fingerprint and writes those
     /// it explains; with `final_`, applies generic habits and writes all that remain.
     fn attribute_waiting(&mut self, final_: bool, sink: &mut FlowSink<'_>) {
+        let Some(a) = &mut self.active else { return };
         let mut still = Vec::new();
-        for i in std::mem::take(&mut self.unattributed) {
+        for i in std::mem::take(&mut a.unattributed) {
             let Some(f) = sink.findings.get_mut(i) else { continue };
             let dir = f.location.direction.unwrap_or(Direction::ClientToServer);
-            f.known_quirk = self.fingerprint.attribute(f.rule, dir, &f.detail, final_);
+            f.known_quirk = a.fingerprint.attribute(f.rule, dir, &f.detail, final_);
             if f.known_quirk.is_some() || final_ {
                 let _ = sink.writer.event(&ReportEvent::Finding(f));
             } else {
                 still.push(i);
             }
         }
-        self.unattributed = still;
+        a.unattributed = still;
     }
 
     /// Learns about the peers from a connect (flashVer) or its `_result` (fmsVer).
     fn fingerprint_message(&mut self, m: &crate::session::Message) -> bool {
         let MessageBody::Command(c) = &m.body else { return false };
+        let fingerprint = &mut self.act().fingerprint;
         let obj = |k: &str| c.command_object.as_ref().and_then(|o| o.get(k)).and_then(|v| v.as_str());
         match (m.direction, c.name.as_deref()) {
             (Direction::ClientToServer, Some("connect")) => {
-                let by_flash_ver = obj("flashVer").is_some_and(|v| self.fingerprint.on_flash_ver(v));
+                let by_flash_ver = obj("flashVer").is_some_and(|v| fingerprint.on_flash_ver(v));
                 let codecs = c.command_object.as_ref().and_then(|o| o.get("audioCodecs")).and_then(|v| v.as_number());
-                let by_codecs = codecs.is_some_and(|a| self.fingerprint.on_audio_codecs(a));
+                let by_codecs = codecs.is_some_and(|a| fingerprint.on_audio_codecs(a));
                 by_flash_ver || by_codecs
             }
             (Direction::ClientToServer, Some(name)) => {
-                c.transaction_id.is_some_and(|t| self.fingerprint.on_client_call(name, t))
+                c.transaction_id.is_some_and(|t| fingerprint.on_client_call(name, t))
             }
             (Direction::ServerToClient, Some("_result")) => {
                 let in_info = || c.arguments.first().and_then(|i| i.get("fmsVer")).and_then(|v| v.as_str());
-                obj("fmsVer").or_else(in_info).is_some_and(|v| self.fingerprint.on_fms_ver(v))
+                obj("fmsVer").or_else(in_info).is_some_and(|v| fingerprint.on_fms_ver(v))
             }
             (Direction::ServerToClient, Some("onStatus")) => {
                 let info = c.arguments.first();
                 let field = |k: &str| info.and_then(|o| o.get(k)).and_then(|v| v.as_str());
                 match (field("code"), field("description")) {
-                    (Some(code), Some(description)) => self.fingerprint.on_status(code, description),
+                    (Some(code), Some(description)) => fingerprint.on_status(code, description),
                     _ => false,
                 }
             }
@@ -340,8 +398,8 @@ impl FlowAnalysis {
 
     fn drain(&mut self, sink: &mut FlowSink<'_>) -> io::Result<()> {
         let mut checked: Vec<CheckIssue> = Vec::new();
-        while let Some(ev) = self.session.poll_event() {
-            self.checker.on_event(&ev, &mut checked);
+        while let Some(ev) = self.active.as_mut().and_then(|a| a.session.poll_event()) {
+            self.act().checker.on_event(&ev, &mut checked);
             match ev {
                 SessionEvent::Message(m) => {
                     let dir = m.direction;
@@ -384,10 +442,10 @@ impl FlowAnalysis {
                 }
                 SessionEvent::Handshake(summary) => {
                     sink.writer.event(&ReportEvent::Handshake { flow: self.id, summary: &summary })?;
-                    if self.fingerprint.on_handshake(&summary) {
+                    if self.act().fingerprint.on_handshake(&summary) {
                         self.attribute_waiting(false, sink);
                     }
-                    self.report.handshake = Some(*summary);
+                    self.report.handshake = Some(summary);
                 }
                 SessionEvent::Aborted { .. } => {}
             }

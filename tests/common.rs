@@ -42,3 +42,11 @@ pub fn temp_dir(name: &str) -> PathBuf {
     std::fs::create_dir_all(&d).unwrap();
     d
 }
+
+/// Keeps the tests that load every core apart from the tests whose bounds are timeouts: on a
+/// 2-core machine a proxy idle-timeout test running next to eight analyser processes measures
+/// the machine, not the proxy. Each side holds the guard for its whole run.
+pub fn cpu_exclusive() -> std::sync::MutexGuard<'static, ()> {
+    static LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    LOCK.lock().unwrap_or_else(|e| e.into_inner())
+}

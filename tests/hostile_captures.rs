@@ -184,10 +184,17 @@ fn messages(r: &Value) -> Vec<(String, u64, String, Option<String>)> {
 /// A publish: connect, Set Chunk Size 4096, then alternating video (6000 bytes, two chunks) and
 /// audio messages. Returns the session and the offsets of the video messages.
 fn publish() -> (Rtmp, Vec<u64>) {
+    publish_at(4096)
+}
+
+/// [`publish`] with the client's chunk size set to `chunk_size` (no Set Chunk Size at 128).
+fn publish_at(chunk_size: u32) -> (Rtmp, Vec<u64>) {
     let mut r = Rtmp::new();
     r.connect();
-    r.client_control(ControlMessage::SetChunkSize { size: 4096 });
-    r.ce.chunk_size = 4096;
+    if chunk_size != 128 {
+        r.client_control(ControlMessage::SetChunkSize { size: chunk_size });
+        r.ce.chunk_size = chunk_size;
+    }
     r.client(3, 0, MessageType::COMMAND_AMF0, 0, &amf(&[s("createStream"), AmfValue::Number(2.0), AmfValue::Null]));
     r.server(
         3,
@@ -797,4 +804,244 @@ fn writes_ndjson_and_text_consistent_with_json() {
     let last = text.lines().last().unwrap();
     assert!(last.starts_with("summary:"), "{last}");
     assert!(last.contains(&format!("{messages} message(s)")), "{last}");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Limits under load (run through the binary, measured like the hostile matrix)
+// ---------------------------------------------------------------------------------------------
+
+use crate::hostile_matrix::measured;
+
+/// Runs `analyze` on `p` under `/usr/bin/time`.
+fn analyze_measured(name: &str, p: &std::path::Path) -> crate::hostile_matrix::Run {
+    measured(name, &["analyze", p.to_str().unwrap()], None)
+}
+
+/// (rule, count) of every rule in the summary counts of a report's listed findings, and the
+/// total count by severity.
+fn rule_counts(r: &Value) -> std::collections::BTreeMap<String, usize> {
+    let mut m = std::collections::BTreeMap::new();
+    for f in r["findings"].as_array().unwrap() {
+        *m.entry(f["rule"].as_str().unwrap().to_string()).or_default() += 1;
+    }
+    m
+}
+
+/// Messages without what depends on chunking: offsets, chunk counts, frames and times.
+fn chunking_free(r: &Value) -> Vec<Value> {
+    framing_free(r)
+        .into_iter()
+        .map(|mut m| {
+            let o = m.as_object_mut().unwrap();
+            for k in ["offset", "end_offset", "chunks"] {
+                o.remove(k);
+            }
+            m
+        })
+        .collect()
+}
+
+/// The publish of [`publish`] with the client at chunk size 1 instead of 4096: every byte of
+/// every client message after Set Chunk Size is a chunk of its own (about 40,000 chunks).
+/// Expected: the same messages as at 4096 (type, timestamps, stream, length, decoded body),
+/// except the Set Chunk Size body (1); each later client message has as many chunks as bytes;
+/// one finding, `control.chunk-size-small` on the Set Chunk Size (none at 4096).
+/// Bounds: 20 s, 64 MiB.
+#[test]
+fn decodes_a_publish_at_chunk_size_one_like_one_at_4096() {
+    let (r1, _) = publish_at(1);
+    let (r4096, _) = publish_at(4096);
+    let p1 = write("chunk-size-1", "one.pcap", &pcap(&r1.conversation(conv(1935))));
+    let p4096 = write("chunk-size-4096", "big.pcap", &pcap(&r4096.conversation(conv(1935))));
+    let run = analyze_measured("chunk-size-1", &p1);
+    assert_eq!(run.code(), Some(0), "{}", run.stderr());
+    let one = run.json();
+    let big = analyze(&p4096);
+    assert!(findings(&big).is_empty(), "{:?}", findings(&big));
+    let set_at = one["messages"][2]["offset"].as_u64().unwrap();
+    // At the body, after the 12-byte type-0 header on chunk stream 2.
+    assert_eq!(findings(&one), vec![finding("control.chunk-size-small", "c2s", set_at + 12)]);
+    let (mut a, mut b) = (chunking_free(&one), chunking_free(&big));
+    // connect, _result, Set Chunk Size, createStream, _result, publish, onStatus, two
+    // sequence headers, six video and six audio frames.
+    assert_eq!(a.len(), 21);
+    assert_eq!(a.len(), b.len());
+    // Message 2 is the Set Chunk Size itself.
+    assert_eq!(a[2]["body"]["name"], "set-chunk-size");
+    assert_eq!((a[2]["body"]["size"].as_u64(), b[2]["body"]["size"].as_u64()), (Some(1), Some(4096)));
+    a.remove(2);
+    b.remove(2);
+    assert_eq!(a, b);
+    let msgs = one["messages"].as_array().unwrap();
+    let mut c2s_after = 0;
+    for m in &msgs[3..] {
+        if m["direction"] == "c2s" {
+            assert_eq!(m["chunks"], m["length"], "{m}");
+            c2s_after += 1;
+        }
+    }
+    assert_eq!(c2s_after, 16);
+    let chunk = &one["flows"][0]["c2s"]["chunk"];
+    assert_eq!(chunk["messages"], 18);
+    assert!(chunk["chunks"].as_u64().unwrap() > 36_000, "{chunk}");
+    run.assert_within("chunk size 1", 20, 64);
+}
+
+/// A video frame of `len` bytes (one non-IDR NAL unit filled with `fill`).
+fn video_frame(len: usize, fill: u8) -> Vec<u8> {
+    let nal_len = len as u32 - 9;
+    let mut frame = vec![0x27, 1, 0, 0, 0];
+    frame.extend_from_slice(&nal_len.to_be_bytes());
+    frame.push(0x41);
+    frame.resize(len, fill);
+    frame
+}
+
+/// After a publish at chunk size 128, 1000 video frames of 1000 bytes on chunk stream 6, each
+/// with a type-0 header whose timestamp (2^24 + 40·i) needs the extended field, repeated on
+/// each of its 7 type-3 continuation chunks: 8000 chunks, 7000 extended timestamps on type-3
+/// chunks. Expected: 1000 more messages, each with `extended_timestamp`, its exact timestamp,
+/// 8 chunks and its body; no finding. Bounds: 20 s, 64 MiB.
+#[test]
+fn decodes_an_extended_timestamp_storm_exactly() {
+    let (mut r, _) = publish_at(128);
+    let first = r.c.len() as u64;
+    for i in 0..1000u32 {
+        r.ce.write_with(&mut r.c, 0, 6, 0x0100_0000 + 40 * i, MessageType::VIDEO, 1, &video_frame(1000, i as u8));
+        r.order.push((Side::A, r.c.len()));
+    }
+    // 12 + 4 header bytes, 7 continuations of 1 + 4 bytes, 1000 payload bytes.
+    assert_eq!(r.c.len() as u64 - first, 1000 * (16 + 7 * 5 + 1000));
+    let p = write("ext-storm", "a.pcap", &pcap(&r.conversation(conv(1935))));
+    let run = analyze_measured("ext-storm", &p);
+    assert_eq!(run.code(), Some(0), "{}", run.stderr());
+    let rep = run.json();
+    assert!(findings(&rep).is_empty(), "{:?}", findings(&rep));
+    let storm: Vec<&Value> =
+        rep["messages"].as_array().unwrap().iter().filter(|m| m["offset"].as_u64().unwrap() >= first).collect();
+    assert_eq!(storm.len(), 1000);
+    for (i, m) in storm.iter().enumerate() {
+        let at = first + i as u64 * 1051;
+        assert_eq!(m["offset"], at, "{m}");
+        assert_eq!(m["timestamp"], 0x0100_0000 + 40 * i as u64, "{m}");
+        assert_eq!(m["extended_timestamp"], true, "{m}");
+        assert_eq!((m["chunks"].as_u64(), m["length"].as_u64(), m["fmt"].as_u64()), (Some(8), Some(1000), Some(0)));
+        assert_eq!(m["body"]["kind"], "video", "{m}");
+    }
+    assert_eq!(rep["flows"][0]["c2s"]["video"]["messages"], 1000 + 7);
+    run.assert_within("extended timestamp storm", 20, 64);
+}
+
+/// After connect, the client starts a 200-byte video message on every chunk stream from 2 to
+/// 65,599 (65,598 of them, each basic header in its shortest form) and sends only its first
+/// 128 bytes; then both sides close. Expected, in the client direction: 64,574 findings
+/// `limits.open-chunk-streams` (the streams beyond the first 1024; 100 listed, the first on
+/// chunk stream 1026), 65,598 findings `chunk.message-incomplete` (100 listed) at the close,
+/// 64,574 × 128 bytes counted in `chunk.unkept_bytes`; nothing else; exit 0 (warnings only).
+/// Bounds: 60 s, 128 MiB.
+#[test]
+fn bounds_sixty_five_thousand_open_chunk_streams() {
+    let _exclusive = crate::common::cpu_exclusive();
+    let mut r = Rtmp::new();
+    r.connect();
+    let mut starts = Vec::new();
+    let body = [0x55u8; 128];
+    for csid in 2..=65_599u32 {
+        starts.push(r.c.len() as u64);
+        rtmpscope::wire::chunk::header::encode_basic(0, csid, &mut r.c);
+        r.c.extend_from_slice(&[0, 0, 0, 0, 0, 200, 9, 1, 0, 0, 0]);
+        r.c.extend_from_slice(&body);
+    }
+    r.order.push((Side::A, r.c.len()));
+    let p = write("open-csids", "a.pcap", &pcap(&r.conversation(conv(1935))));
+    let run = analyze_measured("open-csids", &p);
+    assert_eq!(run.code(), Some(0), "{}", run.stderr());
+    let rep = run.json();
+    let counts = rule_counts(&rep);
+    assert_eq!(
+        counts,
+        [("chunk.message-incomplete".to_string(), 100), ("limits.open-chunk-streams".to_string(), 100)].into()
+    );
+    assert_eq!(rep["summary"]["findings"], serde_json::json!({"error": 0, "warning": 64_574 + 65_598, "info": 0}));
+    let f: Vec<&Value> = rep["findings"].as_array().unwrap().iter().collect();
+    let first_limit = f.iter().find(|x| x["rule"] == "limits.open-chunk-streams").unwrap();
+    assert_eq!(first_limit["location"]["offset"], starts[1024]);
+    assert_eq!(
+        first_limit["detail"],
+        "message of 200 bytes on chunk stream 1026 started while 1024 chunk streams already held partial messages (the limit); its body is skipped"
+    );
+    assert!(f.iter().all(|x| x["location"]["direction"] == "c2s"));
+    let chunk = &rep["flows"][0]["c2s"]["chunk"];
+    assert_eq!(chunk["unkept_bytes"], 64_574 * 128);
+    assert_eq!(chunk["messages"], 1);
+    run.assert_within("65,598 open chunk streams", 60, 128);
+}
+
+/// A command whose third value is an AMF0 long string (marker 0x0C) declaring 0xFFFFFFFF bytes
+/// with three behind it. Expected: `amf0.truncated` at the length field naming 4294967295
+/// bytes, the command decoded up to it (`test`, transaction 5, marked incomplete), no
+/// allocation of the declared size; and `command.call-unanswered` for transaction 5; exit 1.
+/// Bounds: 10 s, 64 MiB.
+#[test]
+fn refuses_an_amf0_string_claiming_four_gib_without_allocating_it() {
+    let mut r = Rtmp::new();
+    r.connect();
+    let mut body = amf(&[s("test"), AmfValue::Number(5.0)]);
+    let marker = body.len() as u64;
+    body.extend_from_slice(&[0x0C, 0xFF, 0xFF, 0xFF, 0xFF, b'a', b'b', b'c']);
+    let at = r.client(3, 0, MessageType::COMMAND_AMF0, 0, &body);
+    let p = write("amf0-4gib", "a.pcap", &pcap(&r.conversation(conv(1935))));
+    let run = analyze_measured("amf0-4gib", &p);
+    let rep = run.json();
+    // Type-1 header on chunk stream 3 (8 bytes), then the body; the finding is at the length
+    // field after the marker. The call is never answered either.
+    assert_eq!(
+        findings(&rep),
+        vec![finding("command.call-unanswered", "c2s", at), finding("amf0.truncated", "c2s", at + 8 + marker + 1)]
+    );
+    let detail = rep["findings"][1]["detail"].as_str().unwrap();
+    assert!(detail.contains("4294967295"), "{detail}");
+    let m = &rep["messages"][2];
+    assert_eq!((m["body"]["name"].as_str(), m["body"]["transaction_id"].as_u64()), (Some("test"), Some(5)));
+    assert_eq!(m["body"]["complete"], false);
+    assert_eq!(run.code(), Some(1), "{}", run.stderr());
+    run.assert_within("AMF0 4 GiB string", 10, 64);
+}
+
+/// An AMF3 command (type 17) whose arguments are three AMF3 values: an object whose member
+/// `self` is a reference to itself, an object `b` whose member `a` refers back to the outer
+/// object, and a reference to object 5 of an empty table. Expected: no hang; the references
+/// reported as `{"$ref": 0}`, never expanded; `amf3.bad-object-reference` at the third value's
+/// reference (its U29); and, about the call, `command.amf3-not-negotiated` (connect asked for
+/// no AMF3) and `command.call-unanswered`. Bounds: 10 s, 64 MiB.
+#[test]
+fn reports_amf3_self_references_without_expanding_them() {
+    let mut r = Rtmp::new();
+    r.connect();
+    let mut body = vec![0];
+    body.extend(amf(&[s("loops"), AmfValue::Number(7.0), AmfValue::Null]));
+    // {self: ref 0}: object, inline dynamic anonymous traits, key "self", reference 0, end.
+    body.extend_from_slice(&[0x11, 0x0A, 0x0B, 0x01, 0x09, b's', b'e', b'l', b'f', 0x0A, 0x00, 0x01]);
+    // {b: {a: ref 0}}.
+    body.extend_from_slice(&[0x11, 0x0A, 0x0B, 0x01, 0x03, b'b', 0x0A, 0x0B, 0x01, 0x03, b'a', 0x0A, 0x00, 0x01, 0x01]);
+    let bad = body.len() as u64 + 2;
+    // Reference 5 (U29 0x0A: low bit clear, index 5) with nothing in the table.
+    body.extend_from_slice(&[0x11, 0x0A, 0x0A]);
+    let at = r.client(3, 0, MessageType::COMMAND_AMF3, 0, &body);
+    let p = write("amf3-loops", "a.pcap", &pcap(&r.conversation(conv(1935))));
+    let run = analyze_measured("amf3-loops", &p);
+    let rep = run.json();
+    // Type-1 header on chunk stream 3 (8 bytes), then the body.
+    assert_eq!(
+        findings(&rep),
+        vec![
+            finding("command.amf3-not-negotiated", "c2s", at),
+            finding("command.call-unanswered", "c2s", at),
+            finding("amf3.bad-object-reference", "c2s", at + 8 + bad),
+        ]
+    );
+    let args = &rep["messages"][2]["body"]["arguments"];
+    assert_eq!(args[0], serde_json::json!({"self": {"$ref": 0}}), "{args}");
+    assert_eq!(args[1], serde_json::json!({"b": {"a": {"$ref": 0}}}), "{args}");
+    run.assert_within("AMF3 reference loops", 10, 64);
 }

@@ -8,38 +8,38 @@ use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 /// One run of the binary: its output, peak resident set size and wall time.
-struct Run {
-    out: Output,
-    peak_kib: u64,
-    elapsed: Duration,
+pub(crate) struct Run {
+    pub(crate) out: Output,
+    pub(crate) peak_kib: u64,
+    pub(crate) elapsed: Duration,
 }
 
 impl Run {
-    fn code(&self) -> Option<i32> {
+    pub(crate) fn code(&self) -> Option<i32> {
         self.out.status.code()
     }
 
-    fn stderr(&self) -> String {
+    pub(crate) fn stderr(&self) -> String {
         String::from_utf8_lossy(&self.out.stderr).into_owned()
     }
 
-    fn json(&self) -> Value {
+    pub(crate) fn json(&self) -> Value {
         serde_json::from_slice(&self.out.stdout)
             .unwrap_or_else(|e| panic!("report is not JSON ({e}); stderr: {}", self.stderr()))
     }
 
-    fn assert_within(&self, what: &str, max_secs: u64, max_mib: u64) {
+    pub(crate) fn assert_within(&self, what: &str, max_secs: u64, max_mib: u64) {
         assert!(self.elapsed < Duration::from_secs(max_secs), "{what}: took {:?}, bound {max_secs} s", self.elapsed);
         assert!(self.peak_kib < max_mib * 1024, "{what}: peak RSS {} KiB, bound {max_mib} MiB", self.peak_kib);
     }
 }
 
 /// Writes a child's standard input from a thread.
-type Feed = Box<dyn FnOnce(&mut dyn std::io::Write) + Send>;
+pub(crate) type Feed = Box<dyn FnOnce(&mut dyn std::io::Write) + Send>;
 
 /// Runs the binary under `/usr/bin/time -f %M` (peak RSS in KiB, written to a side file so it
 /// does not mix with the binary's own stderr), optionally feeding standard input from `feed`.
-fn measured(name: &str, args: &[&str], feed: Option<Feed>) -> Run {
+pub(crate) fn measured(name: &str, args: &[&str], feed: Option<Feed>) -> Run {
     let rss_file = temp_dir(&format!("rss-{name}")).join("peak");
     let mut cmd = Command::new("/usr/bin/time");
     cmd.arg("-f")
@@ -158,6 +158,8 @@ fn check_cuts(name: &str, ext: &str, bytes: &[u8], cuts: &[usize], expect: &Expe
 /// record ends. Expected as [`check_cuts`] states. Bound: all cuts together under 60 s.
 #[test]
 fn pcap_cut_at_every_record_boundary() {
+    // Eight analyser processes at once: kept apart from the timeout tests.
+    let _exclusive = crate::common::cpu_exclusive();
     let t = Instant::now();
     let bytes = std::fs::read(repo().join("captures/publish-ffmpeg-h264-aac.pcap")).unwrap();
     let ends = pcap_boundaries(&bytes);
@@ -185,6 +187,8 @@ fn pcap_cut_at_every_record_boundary() {
 /// Bound: all cuts together under 60 s.
 #[test]
 fn pcapng_cut_at_every_block_boundary() {
+    // Eight analyser processes at once: kept apart from the timeout tests.
+    let _exclusive = crate::common::cpu_exclusive();
     let t = Instant::now();
     let bytes = std::fs::read(repo().join("captures/publish-ffmpeg.pcapng")).unwrap();
     let blocks = pcapng_boundaries(&bytes);
@@ -301,4 +305,109 @@ fn record_declaring_two_gib_is_a_finding_without_the_allocation() {
         assert_eq!(file_findings[0]["rule"], "capture.truncated-file", "{name}");
         run.assert_within(name, 10, 64);
     }
+}
+
+// ---------------------------------------------------------------------------------------------
+// 3. Many flows
+// ---------------------------------------------------------------------------------------------
+
+/// A classic pcap (raw IPv4) of `n` flows, each a single SYN from its own client address and
+/// port to 10.0.0.1:1935, then `tail` (more frames, already built).
+fn syn_flows_pcap(n: u32, tail: &[Vec<u8>]) -> Vec<u8> {
+    use rtmpscope::capture::synth::{PcapOptions, PcapWriter, SegmentSpec, SynthLink};
+    use rtmpscope::capture::{LinkType, TcpFlags, Timestamp};
+    let mut w = PcapWriter::new(Vec::new(), LinkType::RAW, PcapOptions::default()).unwrap();
+    let mut frame = Vec::new();
+    for i in 0..n {
+        let seg = SegmentSpec {
+            src: syn_client(i),
+            dst: "10.0.0.1:1935".parse().unwrap(),
+            seq: 1000 + i,
+            ack: 0,
+            flags: TcpFlags { syn: true, ..TcpFlags::default() },
+            window: 65535,
+            payload: Vec::new(),
+        };
+        SynthLink::Raw.frame_into(&seg, &mut frame);
+        w.write_packet(Timestamp { secs: u64::from(i) / 1000, nanos: (i % 1000) * 1_000_000 }, &frame).unwrap();
+    }
+    for (i, f) in tail.iter().enumerate() {
+        w.write_packet(Timestamp { secs: 1_000_000 + i as u64, nanos: 0 }, f).unwrap();
+    }
+    w.into_inner()
+}
+
+/// The client of SYN flow `i`: 60,000 ports per address.
+fn syn_client(i: u32) -> std::net::SocketAddr {
+    let a = i / 60_000;
+    std::net::SocketAddr::from(([10, 1 + (a >> 8) as u8, a as u8, 2], 1024 + (i % 60_000) as u16))
+}
+
+/// 10^5 flows of a single SYN each on port 1935. A flow that never carries a byte keeps only
+/// its summary and its TCP record. Expected: exit 0, 100,000 flows in the report (the last one
+/// `10.1.1.2:41023 -> 10.0.0.1:1935`, start `handshake`, no bytes, both ends `open`), no
+/// finding. Bounds: 30 s, 200 MiB peak (2 KiB per flow; eager per-flow state took 1.1 GiB).
+#[test]
+fn a_hundred_thousand_syn_only_flows_cost_their_summaries() {
+    let _exclusive = crate::common::cpu_exclusive();
+    let bytes = syn_flows_pcap(100_000, &[]);
+    let p = write_temp("syn-flows", "syn.pcap", &bytes);
+    let run = measured("syn-flows", &["analyze", p.to_str().unwrap()], None);
+    assert_eq!(run.code(), Some(0), "{}", run.stderr());
+    let r = run.json();
+    assert_eq!(r["summary"]["flows"], 100_000);
+    assert_eq!(r["summary"]["findings"], serde_json::json!({"error": 0, "warning": 0, "info": 0}));
+    assert_eq!(r["inputs"][0]["packets"], 100_000);
+    let flows = r["flows"].as_array().unwrap();
+    assert_eq!(flows.len(), 100_000);
+    let last = &flows[99_999];
+    assert_eq!(last["client"], "10.1.1.2:41023");
+    assert_eq!(last["server"], "10.0.0.1:1935");
+    assert_eq!(last["start"], "handshake");
+    assert_eq!(last["c2s"]["bytes"], 0);
+    assert_eq!(last["s2c"]["bytes"], 0);
+    assert_eq!(last["tcp"]["c2s_end"], "open");
+    assert!(last.get("handshake").is_none());
+    run.assert_within("syn flows", 30, 200);
+}
+
+/// 2,000 SYN-only flows, then a whole RTMP connection on a new flow, with `max_flows` = 1,500.
+/// Expected: flows 0..1499 tracked; the other 500 SYNs and every packet of the connection
+/// (13 packets, 3,073 + 3,073 payload bytes) skipped and counted in `skipped.flow_limit` /
+/// `flow_limit_bytes`; one finding `limits.flows` on the input naming the limit and counts,
+/// at frames [1501, 2013]. Nothing else is reported.
+#[test]
+fn flows_beyond_the_limit_are_counted_and_reported_once() {
+    use rtmpscope::analyze::Options;
+    use rtmpscope::capture::synth::{Conversation, SynthLink};
+    use rtmpscope::capture::Side;
+    use rtmpscope::limits::Limits;
+    let mut conv = Conversation::new("10.9.0.1:50000".parse().unwrap(), "10.0.0.1:1935".parse().unwrap())
+        .with_link(SynthLink::Raw);
+    conv.handshake();
+    conv.send(Side::A, &[3; 1537]).send(Side::B, &[3; 3073]).send(Side::A, &[0; 1536]);
+    conv.fin(Side::A).fin(Side::B).ack(Side::A);
+    let tail: Vec<Vec<u8>> = conv.frames().into_iter().map(|(_, f)| f).collect();
+    assert_eq!(tail.len(), 13);
+    let p = write_temp("flow-limit", "flows.pcap", &syn_flows_pcap(2000, &tail));
+    let options = Options { limits: Limits { max_flows: 1500, ..Limits::default() }, ..Options::default() };
+    let r = crate::common::analyze_json(&[&p], &options);
+    assert_eq!(r["summary"]["flows"], 1500);
+    let skipped = &r["inputs"][0]["skipped"];
+    assert_eq!(skipped["flow_limit"], 500 + tail.len() as u64);
+    assert_eq!(skipped["flow_limit_bytes"], 3073 + 3073);
+    let findings = r["findings"].as_array().unwrap();
+    assert_eq!(findings.len(), 1, "{findings:?}");
+    let f = &findings[0];
+    assert_eq!(f["rule"], "limits.flows");
+    assert_eq!(f["severity"], "warning");
+    assert_eq!(
+        f["detail"],
+        format!(
+            "more than 1500 flows in this input: {} packets (6146 TCP payload bytes) of flows beyond the limit were not analysed",
+            500 + tail.len()
+        )
+    );
+    assert_eq!(f["location"]["frames"], serde_json::json!([1501, 2000 + tail.len()]));
+    assert_eq!(f["location"]["input"], 0);
 }

@@ -159,6 +159,7 @@ fn live_closes(proxy: &Proxy) -> usize {
 
 #[test]
 fn a_thousand_sessions_among_faulty_clients_keep_every_byte_and_resources_come_back() {
+    let _exclusive = crate::common::cpu_exclusive();
     const HEALTHY: usize = 1000;
     const EACH_FAULT: usize = 50;
     const PER_ROUND: usize = HEALTHY + 3 * EACH_FAULT;
@@ -266,6 +267,7 @@ fn a_thousand_sessions_among_faulty_clients_keep_every_byte_and_resources_come_b
 
 #[test]
 fn an_upstream_reset_mid_message_is_passed_on_and_the_proxy_keeps_serving() {
+    let _exclusive = crate::common::cpu_exclusive();
     let up = upstream(vec![Behaviour::ResetAfter(1000)]);
     let dir = temp_dir("proxy-fault-reset");
     let proxy = Proxy::start(&format!("rtmp://127.0.0.1:{}", up.port), &dir, &[]);
@@ -287,6 +289,7 @@ fn an_upstream_reset_mid_message_is_passed_on_and_the_proxy_keeps_serving() {
 
 #[test]
 fn a_stalled_upstream_holds_up_only_its_own_session_until_the_idle_timeout() {
+    let _exclusive = crate::common::cpu_exclusive();
     let up = upstream(vec![Behaviour::Stall]);
     let dir = temp_dir("proxy-fault-stall");
     let proxy = Proxy::start(&format!("rtmp://127.0.0.1:{}", up.port), &dir, &["--idle-timeout", "2"]);

@@ -44,8 +44,10 @@ pub struct FlowConfig {
     /// Cap on out-of-order bytes held per direction; reaching it turns the oldest hole into a
     /// gap.
     pub max_buffered_bytes_per_direction: usize,
-    /// Most flows tracked at once (closed flows do not count). Segments opening a flow beyond it
-    /// are dropped and counted in [`FlowStats::flows_refused`].
+    /// Most flows tracked. Closed and ignored flows count: they stay in the table (to recognise
+    /// their late segments) until the table is dropped. Segments of a flow that would be one
+    /// more are dropped and counted in [`FlowStats::flows_refused`] and
+    /// [`FlowStats::refused_bytes`].
     pub max_flows: usize,
     /// Bytes of delivered data kept per direction to compare retransmissions with (0 disables
     /// comparison). Grows with the data, up to this size.
@@ -74,8 +76,12 @@ pub struct FlowStats {
     pub segments_ignored: u64,
     /// Flows opened.
     pub flows: u64,
-    /// Flows not opened because `max_flows` flows were live.
+    /// Segments dropped because they would have opened a flow beyond `max_flows`.
     pub flows_refused: u64,
+    /// TCP payload bytes of those segments.
+    pub refused_bytes: u64,
+    /// Frames of the first and last of those segments.
+    pub refused_frames: Option<[u64; 2]>,
     /// Bytes delivered as `Data`.
     pub bytes_delivered: u64,
     /// Gaps declared, and their total length.
@@ -610,10 +616,10 @@ struct Flow {
 #[derive(Debug)]
 pub struct FlowTable {
     config: FlowConfig,
-    flows: HashMap<Key, Flow>,
+    /// Boxed: the map holds pointers, so its spare capacity costs a few bytes per flow.
+    flows: HashMap<Key, Box<Flow>>,
     keys: HashMap<FlowId, Key>,
     next_id: u32,
-    live: usize,
     stats: FlowStats,
     last_frame: u64,
     last_ts: Timestamp,
@@ -626,7 +632,6 @@ impl FlowTable {
             flows: HashMap::new(),
             keys: HashMap::new(),
             next_id: 0,
-            live: 0,
             stats: FlowStats::default(),
             last_frame: 0,
             last_ts: Timestamp::default(),
@@ -715,7 +720,6 @@ impl FlowTable {
         let now_closed = mine.reset || (mine.fin.is_some() && peer.closed());
         if now_closed && !was_closed {
             flow.closed = true;
-            self.live = self.live.saturating_sub(1);
             for d in &mut flow.dirs {
                 d.history.release();
             }
@@ -731,8 +735,11 @@ impl FlowTable {
         seg: &TcpSegment<'_>,
         emit: &mut dyn FnMut(FlowEvent<'_>),
     ) -> bool {
-        if self.live >= self.config.max_flows {
+        if self.flows.len() >= self.config.max_flows {
             self.stats.flows_refused += 1;
+            self.stats.refused_bytes += seg.payload.len() as u64 + u64::from(seg.truncated_by);
+            let first = self.stats.refused_frames.map_or(frame, |f| f[0]);
+            self.stats.refused_frames = Some([first, frame]);
             return false;
         }
         let (a, b) = if seg.flags.syn && seg.flags.ack { (seg.dst, seg.src) } else { (seg.src, seg.dst) };
@@ -741,17 +748,16 @@ impl FlowTable {
         let window = self.config.compare_window_per_direction;
         self.flows.insert(
             key,
-            Flow {
+            Box::new(Flow {
                 id,
                 a,
                 ignored: false,
                 closed: false,
                 dirs: [Direction::new(window), Direction::new(window)],
                 fin_seen: [false; 2],
-            },
+            }),
         );
         self.keys.insert(id, key);
-        self.live += 1;
         self.stats.flows += 1;
         emit(FlowEvent::Open { flow: id, a, b, syn_seen: seg.flags.syn, frame, ts });
         true

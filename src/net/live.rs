@@ -201,7 +201,7 @@ impl ReportWriter for Tee {
     fn finish(
         &mut self,
         inputs: &[InputReport],
-        flows: &[FlowReport],
+        flows: &[Box<FlowReport>],
         findings: &[Finding],
         summary: &Summary,
     ) -> io::Result<()> {
@@ -347,7 +347,8 @@ pub async fn run(info: SessionInfo, mut rx: mpsc::Receiver<Input>, cfg: Arc<Live
     let mut summary = Summary::default();
     let _ = tee.begin();
     let _ = tee.event(&ReportEvent::FlowOpen(&report));
-    let mut flow = FlowAnalysis::new(report, Start::Handshake, info.start, cfg.limits, cfg.selection.clone());
+    let mut flow =
+        FlowAnalysis::new(report, Start::Handshake, info.start, cfg.limits, std::sync::Arc::new(cfg.selection.clone()));
     let mut offsets = [0u64; 2];
     let mut reads = 0u64;
     let mut gaps = 0u64;
@@ -465,7 +466,8 @@ pub async fn run(info: SessionInfo, mut rx: mpsc::Receiver<Input>, cfg: Arc<Live
         skipped: Default::default(),
         error: error.clone(),
     };
-    let flows: Vec<FlowReport> = report.iter().cloned().collect();
+    #[allow(clippy::vec_box)]
+    let flows: Vec<Box<FlowReport>> = report.iter().cloned().collect();
     let _ = tee.finish(&[input], &flows, &findings, &summary);
     let mut report_path = None;
     if let Some(w) = tee.report.take() {

@@ -25,8 +25,10 @@ pub struct FlowReport {
     pub start: &'static str,
     pub first_frame: u64,
     pub last_frame: u64,
+    /// Boxed, as are the other optional parts below: a flow that never carried a byte costs
+    /// its summary alone, so the summary is kept small.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub handshake: Option<HandshakeSummary>,
+    pub handshake: Option<Box<HandshakeSummary>>,
     pub c2s: DirectionStats,
     pub s2c: DirectionStats,
     pub tcp: FlowTcpStats,
@@ -85,11 +87,11 @@ pub struct DirectionStats {
     pub commands: Vec<String>,
     pub data: Vec<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub chunk: Option<ChunkCounters>,
+    pub chunk: Option<Box<ChunkCounters>>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub audio: Option<MediaStats>,
+    pub audio: Option<Box<MediaStats>>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub video: Option<MediaStats>,
+    pub video: Option<Box<MediaStats>>,
 }
 
 /// Media of one kind in one direction.

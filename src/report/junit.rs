@@ -67,7 +67,7 @@ fn escape_attr(s: &str) -> String {
 }
 
 /// The input a finding belongs to.
-fn input_of(f: &Finding, flows: &[FlowReport]) -> u32 {
+fn input_of(f: &Finding, flows: &[Box<FlowReport>]) -> u32 {
     match f.location.flow {
         Some(flow) => flows.get(flow as usize).map(|r| r.input).unwrap_or(0),
         None => f.location.input.unwrap_or(0),
@@ -135,7 +135,7 @@ impl<W: Write> ReportWriter for JunitWriter<W> {
     fn finish(
         &mut self,
         inputs: &[InputReport],
-        flows: &[FlowReport],
+        flows: &[Box<FlowReport>],
         findings: &[Finding],
         _summary: &Summary,
     ) -> io::Result<()> {

@@ -87,6 +87,16 @@ pub struct SkippedPackets {
     pub unsupported_link: u64,
     pub malformed: u64,
     pub other_ports: u64,
+    /// Packets of flows beyond `max_flows`, not analysed (present when not zero).
+    #[serde(skip_serializing_if = "is_zero")]
+    pub flow_limit: u64,
+    /// TCP payload bytes of those packets (present when not zero).
+    #[serde(skip_serializing_if = "is_zero")]
+    pub flow_limit_bytes: u64,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 /// Where one analysed event sits in the capture.
@@ -156,7 +166,7 @@ pub trait ReportWriter {
     fn finish(
         &mut self,
         inputs: &[InputReport],
-        flows: &[FlowReport],
+        flows: &[Box<FlowReport>],
         findings: &[Finding],
         summary: &Summary,
     ) -> io::Result<()>;

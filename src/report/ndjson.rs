@@ -68,7 +68,7 @@ impl<W: Write> ReportWriter for NdjsonWriter<W> {
     fn finish(
         &mut self,
         inputs: &[InputReport],
-        _flows: &[FlowReport],
+        _flows: &[Box<FlowReport>],
         _findings: &[Finding],
         summary: &Summary,
     ) -> io::Result<()> {

@@ -198,7 +198,7 @@ impl<W: Write> ReportWriter for TextWriter<W> {
     fn finish(
         &mut self,
         inputs: &[InputReport],
-        _flows: &[FlowReport],
+        _flows: &[Box<FlowReport>],
         findings: &[Finding],
         summary: &Summary,
     ) -> io::Result<()> {

@@ -71,7 +71,7 @@ pub enum SessionEvent {
 enum Phase {
     /// Collecting the handshake bytes of this direction: C0+C1+C2 or S0+S1+S2.
     Handshake(Vec<u8>),
-    Chunks(ChunkDecoder),
+    Chunks(Box<ChunkDecoder>),
     /// Not decodable (encrypted RTMPE, or not RTMP): bytes are counted only.
     Opaque,
 }
@@ -112,7 +112,7 @@ impl Session {
         let side = |_: Direction| Side {
             phase: match start {
                 Start::Handshake => Phase::Handshake(Vec::new()),
-                Start::MidStream => Phase::Chunks(ChunkDecoder::new_unsynchronised(config.chunk, 0)),
+                Start::MidStream => Phase::Chunks(Box::new(ChunkDecoder::new_unsynchronised(config.chunk, 0))),
             },
             offset: 0,
             closed: false,
@@ -197,7 +197,7 @@ impl Session {
                             } else {
                                 let mut d = ChunkDecoder::new(self.config.chunk);
                                 d.set_offset(total as u64);
-                                Phase::Chunks(d)
+                                Phase::Chunks(Box::new(d))
                             };
                             self.maybe_report_handshake(false);
                         }
@@ -218,7 +218,8 @@ impl Session {
             Phase::Handshake(buf) => {
                 // The handshake cannot be checked; continue as a stream of unknown framing.
                 let _ = buf;
-                self.sides[i].phase = Phase::Chunks(ChunkDecoder::new_unsynchronised(self.config.chunk, at + len));
+                self.sides[i].phase =
+                    Phase::Chunks(Box::new(ChunkDecoder::new_unsynchronised(self.config.chunk, at + len)));
             }
             Phase::Opaque => {}
         }

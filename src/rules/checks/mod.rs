@@ -60,6 +60,7 @@ fn loses_messages(ev: &SessionEvent) -> bool {
                 | "chunk.message-incomplete"
                 | "chunk.unknown-chunk-stream"
                 | "limits.in-flight-bytes"
+                | "limits.open-chunk-streams"
         ),
         SessionEvent::Message(m) => matches!(m.body, MessageBody::Raw { reason: "body-not-kept", .. }),
         _ => false,

@@ -16,7 +16,7 @@ use super::header::{message_header_len, parse_basic, parse_message_header, Fmt, 
 use super::resync::{find_sync, find_sync_incremental, SyncContext, SyncScan, SyncSearch};
 use crate::wire::message::MessageType;
 use crate::wire::Issue;
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 /// Bounds that keep a hostile or broken peer from costing unbounded memory.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -26,13 +26,25 @@ pub struct ChunkLimits {
     pub max_in_flight_bytes: usize,
     /// Bytes held while searching for a chunk header after losing synchronisation.
     pub max_resync_window: usize,
+    /// Chunk streams holding a partial message at once; a message starting on one more has
+    /// its body skipped (header and framing kept).
+    pub max_open_chunk_streams: usize,
 }
 
 impl Default for ChunkLimits {
     fn default() -> Self {
-        ChunkLimits { max_in_flight_bytes: 64 << 20, max_resync_window: 1 << 20 }
+        ChunkLimits { max_in_flight_bytes: 64 << 20, max_resync_window: 1 << 20, max_open_chunk_streams: 1024 }
     }
 }
+
+/// Bytes one entry of a partial message's chunk offset map costs; the map counts against
+/// `max_in_flight_bytes` with the body, since at chunk size 1 it outgrows the body 16 to 1.
+const MAP_ENTRY: usize = std::mem::size_of::<(u32, u64)>();
+
+/// Buffer capacity chunk streams keep between messages, all streams together, so a busy
+/// stream's next message needs no allocation; beyond it a finished message's buffers are
+/// freed. Without a budget, 65,599 chunk streams could each keep a 16 MiB buffer.
+const RETAINED_BUDGET: usize = 1 << 20;
 
 /// A complete message, borrowed from the decoder until the callback returns.
 #[derive(Debug)]
@@ -116,6 +128,10 @@ pub struct ChunkCounters {
     pub skipped_bytes: u64,
     /// Bytes never captured (TCP gaps).
     pub gap_bytes: u64,
+    /// Payload bytes (a part of `payload_bytes`) of messages whose body was skipped because a
+    /// limit was hit (`limits.in-flight-bytes`, `limits.open-chunk-streams`).
+    #[serde(skip_serializing_if = "is_zero")]
+    pub unkept_bytes: u64,
     pub chunks: u64,
     pub messages: u64,
     pub resyncs: u64,
@@ -150,12 +166,88 @@ struct Partial {
     inferred: bool,
 }
 
+fn is_zero(n: &u64) -> bool {
+    *n == 0
+}
+
 #[derive(Debug, Default)]
 struct ChunkStream {
     prev: Option<Prev>,
     partial: Option<Partial>,
     buf: Vec<u8>,
     map: Vec<(u32, u64)>,
+}
+
+impl ChunkStream {
+    /// Bytes of the partial message's body and offset map, as counted against the limit.
+    fn held_bytes(&self) -> usize {
+        self.buf.len() + self.map.len() * MAP_ENTRY
+    }
+    fn capacity(&self) -> usize {
+        self.buf.capacity() + self.map.capacity() * MAP_ENTRY
+    }
+}
+
+/// What the partial messages of a direction hold, against the limits.
+#[derive(Debug, Default)]
+struct Held {
+    /// Body and offset-map bytes of partial messages (`max_in_flight_bytes`).
+    bytes: usize,
+    /// Partial messages whose body is kept (`max_open_chunk_streams`).
+    open: usize,
+    /// Buffer capacity kept by streams without a partial message (`RETAINED_BUDGET`).
+    retained: usize,
+    /// Where each partial message starts (its first chunk header), for
+    /// [`ChunkDecoder::oldest_needed_offset`] without a walk over every chunk stream.
+    starts: BTreeMap<u64, u32>,
+}
+
+impl Held {
+    /// A message starts on `s`, which holds no partial message.
+    fn start(&mut self, s: &mut ChunkStream, keep: bool, start: u64, offset: u64) {
+        *self.starts.entry(start).or_default() += 1;
+        self.retained = self.retained.saturating_sub(s.capacity());
+        s.buf.clear();
+        s.map.clear();
+        s.map.push((0, offset));
+        self.bytes += MAP_ENTRY;
+        if keep {
+            self.open += 1;
+        }
+    }
+
+    /// The partial message `p` of `s` ended (completed, interrupted, aborted or dropped).
+    fn end(&mut self, s: &mut ChunkStream, p: &Partial) {
+        if let std::collections::btree_map::Entry::Occupied(mut e) = self.starts.entry(p.start) {
+            *e.get_mut() -= 1;
+            if *e.get() == 0 {
+                e.remove();
+            }
+        }
+        self.bytes = self.bytes.saturating_sub(s.held_bytes());
+        if p.keep {
+            self.open = self.open.saturating_sub(1);
+        }
+        s.buf.clear();
+        s.map.clear();
+        if self.retained + s.capacity() <= RETAINED_BUDGET {
+            self.retained += s.capacity();
+        } else {
+            s.buf = Vec::new();
+            s.map = Vec::new();
+        }
+    }
+
+    /// The body of `s`'s partial message stops being kept: its bytes are released and its
+    /// offset map shrinks to the first entry.
+    fn unkeep(&mut self, s: &mut ChunkStream) {
+        self.bytes = self.bytes.saturating_sub(s.held_bytes());
+        self.open = self.open.saturating_sub(1);
+        s.buf = Vec::new();
+        s.map.truncate(1);
+        s.map.shrink_to_fit();
+        self.bytes += s.held_bytes();
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -194,7 +286,7 @@ pub struct ChunkDecoder {
     pending: Vec<u8>,
     pending_start: u64,
     streams: HashMap<u32, ChunkStream>,
-    in_flight: usize,
+    held: Held,
     limits: ChunkLimits,
     counters: ChunkCounters,
     /// Offset where synchronisation was lost (or the stream began unsynchronised).
@@ -218,7 +310,7 @@ impl ChunkDecoder {
             pending: Vec::new(),
             pending_start: 0,
             streams: HashMap::new(),
-            in_flight: 0,
+            held: Held::default(),
             limits,
             counters: ChunkCounters::default(),
             lost_at: 0,
@@ -265,13 +357,11 @@ impl ChunkDecoder {
     /// The lowest stream offset still needed to locate what the decoder holds (the start of the
     /// oldest partial message or pending bytes); earlier offsets can be forgotten by callers.
     pub fn oldest_needed_offset(&self) -> u64 {
-        let mut low = if self.pending.is_empty() { self.offset } else { self.pending_start };
-        for s in self.streams.values() {
-            if let Some(p) = &s.partial {
-                low = low.min(p.start);
-            }
+        let low = if self.pending.is_empty() { self.offset } else { self.pending_start };
+        match self.held.starts.first_key_value() {
+            Some((&start, _)) => low.min(start),
+            None => low,
         }
-        low
     }
 
     /// Feeds the next bytes of the direction (they follow the previous ones exactly).
@@ -407,9 +497,7 @@ impl ChunkDecoder {
         for csid in csids {
             if let Some(s) = self.streams.get_mut(&csid) {
                 if let Some(p) = s.partial.take() {
-                    self.in_flight -= s.buf.len();
-                    s.buf.clear();
-                    s.map.clear();
+                    self.held.end(s, &p);
                     sink(ChunkEvent::Issue(Issue::new(
                         p.start,
                         "chunk.message-incomplete",
@@ -526,16 +614,32 @@ impl ChunkDecoder {
             if let Some(p) = stream.partial.as_mut() {
                 p.chunks += 1;
                 let remaining = (p.length - p.received).min(self.chunk_size);
-                stream.map.push((stream.buf.len() as u32, self.offset));
                 self.state = State::Payload { csid, remaining };
+                if p.keep && !p.damaged {
+                    stream.map.push((stream.buf.len() as u32, self.offset));
+                    self.held.bytes += MAP_ENTRY;
+                    if self.held.bytes > self.limits.max_in_flight_bytes {
+                        // The chunk size shrank under a kept message: its offsets outgrew the
+                        // estimate it was admitted with.
+                        p.keep = false;
+                        let (length, received) = (p.length, p.received);
+                        self.counters.unkept_bytes += stream.buf.len() as u64;
+                        self.held.unkeep(stream);
+                        sink(issue(
+                            "limits.in-flight-bytes",
+                            format!(
+                                "message of {length} bytes on chunk stream {csid} would exceed the limit of {} bytes held in partial messages with its chunk offsets; its body is skipped from byte {received}",
+                                self.limits.max_in_flight_bytes
+                            ),
+                        ));
+                    }
+                }
                 return;
             }
         } else if let Some(p) = stream.partial.take() {
             // RTMP §5.3.1.2.4: once a message has started, the chunks that follow on its chunk
             // stream are type 3 until it is complete.
-            self.in_flight -= stream.buf.len();
-            stream.buf.clear();
-            stream.map.clear();
+            self.held.end(stream, &p);
             sink(issue(
                 "chunk.message-interrupted",
                 format!(
@@ -609,8 +713,20 @@ impl ChunkDecoder {
         stream.prev =
             Some(Prev { timestamp, delta, length, type_id, stream_id, ext: ext_flag, ext_value: ext_val, inferred });
 
-        let keep = self.in_flight + length as usize <= self.limits.max_in_flight_bytes;
-        if !keep {
+        // The body and one offset-map entry per chunk at the current chunk size.
+        let need = length as usize + (length as usize).div_ceil(self.chunk_size.max(1) as usize).max(1) * MAP_ENTRY;
+        let fits = self.held.bytes + need <= self.limits.max_in_flight_bytes;
+        let too_many = length > 0 && self.held.open >= self.limits.max_open_chunk_streams;
+        let keep = fits && !too_many;
+        if too_many {
+            sink(issue(
+                "limits.open-chunk-streams",
+                format!(
+                    "message of {length} bytes on chunk stream {csid} started while {} chunk streams already held partial messages (the limit); its body is skipped",
+                    self.held.open
+                ),
+            ));
+        } else if !fits {
             sink(issue(
                 "limits.in-flight-bytes",
                 format!(
@@ -620,9 +736,7 @@ impl ChunkDecoder {
             ));
         }
         let stream = self.streams.entry(csid).or_default();
-        stream.buf.clear();
-        stream.map.clear();
-        stream.map.push((0, self.offset));
+        self.held.start(stream, keep, start, self.offset);
         stream.partial = Some(Partial {
             fmt: h.fmt,
             timestamp,
@@ -661,7 +775,9 @@ impl ChunkDecoder {
         p.received += n;
         if p.keep && !p.damaged {
             stream.buf.extend_from_slice(bytes);
-            self.in_flight += bytes.len();
+            self.held.bytes += bytes.len();
+        } else if !p.keep {
+            self.counters.unkept_bytes += n as u64;
         }
         if n < remaining {
             self.state = State::Payload { csid, remaining: remaining - n };
@@ -680,7 +796,6 @@ impl ChunkDecoder {
         let Some(p) = stream.partial.take() else {
             return;
         };
-        self.in_flight -= stream.buf.len();
         self.counters.messages += 1;
         let complete = p.keep && !p.damaged;
         let ty = MessageType(p.type_id);
@@ -709,11 +824,7 @@ impl ChunkDecoder {
             chunks: p.chunks,
             chunk_map: &stream.map,
         }));
-        stream.buf.clear();
-        if stream.buf.capacity() > 1 << 20 {
-            stream.buf = Vec::new();
-        }
-        stream.map.clear();
+        self.held.end(stream, &p);
         match control {
             // RTMP §5.4.1: the top bit must be zero and the size at least 1. A receiver cannot
             // frame with 0; the top bit is ignored as most receivers do (the control-message
@@ -730,9 +841,7 @@ impl ChunkDecoder {
                 let at = self.offset;
                 if let Some(s) = self.streams.get_mut(&target) {
                     if let Some(p) = s.partial.take() {
-                        self.in_flight -= s.buf.len();
-                        s.buf.clear();
-                        s.map.clear();
+                        self.held.end(s, &p);
                         sink(ChunkEvent::Aborted { offset: at, csid: target, discarded: p.received });
                         return;
                     }
@@ -799,11 +908,10 @@ impl ChunkDecoder {
                     // Partial messages are gone; the last header of each chunk stream stays
                     // valid across a gap (the peer's compression state did not change).
                     for st in self.streams.values_mut() {
-                        st.partial = None;
-                        st.buf.clear();
-                        st.map.clear();
+                        if let Some(p) = st.partial.take() {
+                            self.held.end(st, &p);
+                        }
                     }
-                    self.in_flight = 0;
                     self.chunk_size = chunk_size;
                     sink(ChunkEvent::Resynced { offset, skipped, chunk_size });
                     let rest = self.pending.split_off(at);

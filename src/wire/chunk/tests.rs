@@ -297,6 +297,86 @@ fn skips_body_over_in_flight_limit() {
     assert!(matches!(&ev[1], Ev::Msg { len: 3000, complete: false, payload, .. } if payload.is_empty()));
 }
 
+/// Five messages of 300 bytes started on chunk streams 3..=7 before any completes, with at most
+/// three open chunk streams: the last two lose their body (framing kept), twice over since the
+/// count falls back as messages complete.
+#[test]
+fn skips_bodies_beyond_the_open_chunk_stream_limit() {
+    let limits = ChunkLimits { max_open_chunk_streams: 3, ..Default::default() };
+    let body = payload(300, 7);
+    let mut s = Vec::new();
+    let mut starts = Vec::new();
+    for c in 3..8u8 {
+        starts.push(s.len() as u64);
+        s.extend_from_slice(&[c, 0, 0, 0, 0, 1, 44, 9, 1, 0, 0, 0]);
+        s.extend_from_slice(&body[..128]);
+    }
+    for range in [128..256, 256..300] {
+        for c in 3..8u8 {
+            s.push(0xC0 | c);
+            s.extend_from_slice(&body[range.clone()]);
+        }
+    }
+    let mut d = ChunkDecoder::new(limits);
+    let ev = decode_in(&mut d, &[&s, &s]);
+    let n = s.len() as u64;
+    let expected: Vec<(&str, u64)> = [starts[3], starts[4], n + starts[3], n + starts[4]]
+        .iter()
+        .map(|&o| ("limits.open-chunk-streams", o))
+        .collect();
+    assert_eq!(issues(&ev), expected);
+    let done: Vec<(u32, bool, bool)> = ev
+        .iter()
+        .filter_map(|e| match e {
+            Ev::Msg { csid, complete, payload, len: 300, .. } => Some((*csid, *complete, payload == &body)),
+            _ => None,
+        })
+        .collect();
+    let round = [(3, true, true), (4, true, true), (5, true, true), (6, false, false), (7, false, false)];
+    assert_eq!(done, [round, round].concat());
+    assert_eq!(d.counters().unkept_bytes, 4 * 300);
+    assert_eq!(d.counters().payload_bytes, 10 * 300);
+}
+
+/// Set Chunk Size 1 (16 bytes on chunk stream 2).
+const CHUNK_SIZE_1: [u8; 16] = [0x02, 0, 0, 0, 0, 0, 4, 1, 0, 0, 0, 0, 0, 0, 0, 1];
+
+/// A 1000-byte message at chunk size 1 needs its body plus 1000 chunk offsets of 16 bytes:
+/// 17,000 bytes. With a limit of 16,999 its body is skipped; with 17,000 it is kept.
+#[test]
+fn counts_chunk_offsets_against_the_in_flight_limit() {
+    let mut s = CHUNK_SIZE_1.to_vec();
+    ChunkEncoder::new(1).write(&mut s, 6, 0, MessageType::VIDEO, 1, &payload(1000, 1));
+    for (limit, kept) in [(16_999, false), (17_000, true)] {
+        let mut d = ChunkDecoder::new(ChunkLimits { max_in_flight_bytes: limit, ..Default::default() });
+        let ev = decode_in(&mut d, &[&s]);
+        let want: Vec<(&str, u64)> = if kept { vec![] } else { vec![("limits.in-flight-bytes", 16)] };
+        assert_eq!(issues(&ev), want, "limit {limit}");
+        assert!(matches!(ev.last(), Some(Ev::Msg { len: 1000, complete, chunks: 1000, .. }) if *complete == kept));
+        assert_eq!(d.counters().unkept_bytes, if kept { 0 } else { 1000 });
+    }
+}
+
+/// A 1000-byte message admitted at chunk size 128 (1,128 bytes with its offsets) whose
+/// direction switches to chunk size 1 after its first chunk: each further chunk adds 17 bytes,
+/// and the 110th one (at offset 374) takes the held bytes past the limit of 2000. Its body is
+/// then dropped, the 237 bytes received so far and the rest counted as unkept.
+#[test]
+fn drops_a_body_whose_chunk_offsets_outgrow_the_limit() {
+    let body = payload(1000, 3);
+    let mut s = vec![6, 0, 0, 0, 0, 0x03, 0xE8, 9, 1, 0, 0, 0];
+    s.extend_from_slice(&body[..128]);
+    s.extend_from_slice(&CHUNK_SIZE_1);
+    for b in &body[128..] {
+        s.extend_from_slice(&[0xC6, *b]);
+    }
+    let mut d = ChunkDecoder::new(ChunkLimits { max_in_flight_bytes: 2000, ..Default::default() });
+    let ev = decode_in(&mut d, &[&s]);
+    assert_eq!(issues(&ev), vec![("limits.in-flight-bytes", 374)]);
+    assert!(matches!(ev.last(), Some(Ev::Msg { len: 1000, complete: false, chunks: 873, .. })), "{:?}", ev.last());
+    assert_eq!(d.counters().unkept_bytes, 1000);
+}
+
 fn sample_stream() -> Vec<u8> {
     let mut out = Vec::new();
     let mut enc = ChunkEncoder::new(128);
