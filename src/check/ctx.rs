@@ -182,7 +182,8 @@ impl Ctx {
     /// From now on, keeps the exact payloads of the server's audio, video and data messages
     /// (up to [`MAX_KEPT_PAYLOAD_BYTES`]); call before the handshake.
     pub fn keep_payloads(&mut self) {
-        let limits = ChunkLimits { max_in_flight_bytes: 32 << 20, max_resync_window: 1 << 16 };
+        let limits =
+            ChunkLimits { max_in_flight_bytes: 32 << 20, max_resync_window: 1 << 16, ..ChunkLimits::default() };
         let mut dec = ChunkDecoder::new(limits);
         dec.set_offset(1 + 2 * HANDSHAKE_SIZE as u64);
         self.capture = Some(Capture { dec, kept: Vec::new(), bytes: 0 });
