@@ -383,6 +383,7 @@ impl Analyzer<'_> {
                     s2c: DirectionStats::new(),
                     tcp: FlowTcpStats { c2s_end: "open", s2c_end: "open", ..Default::default() },
                     findings: FindingCounts::default(),
+                    ignored: None,
                 };
                 let st = Box::new(FlowState {
                     client,
@@ -413,10 +414,15 @@ impl Analyzer<'_> {
                             .flatten()
                             .any(|p| self.options.ports.contains(p))
                     };
-                    if !on_port && !matches!(data.first(), Some(3 | 6 | 8 | 9)) {
+                    if let Some(&b) = data.first().filter(|&&b| !on_port && !matches!(b, 3 | 6 | 8 | 9)) {
+                        // Not RTMP: the flow keeps its id and its summary says why it stops
+                        // here (its opening was already reported).
                         to_ignore.push(flow);
-                        self.next_flow = self.next_flow.max(st.flow.id() + 1);
-                        return Ok(());
+                        let report = st.flow.report_mut();
+                        report.last_frame = frame;
+                        report.ignored =
+                            Some(format!("the client's first byte 0x{b:02x} is no RTMP version (--any-port)"));
+                        return self.close_flow(*st);
                     }
                 }
                 st.flow.handle_data(dir, offset, data, frame, ts, &mut self.sink())?;

@@ -750,6 +750,40 @@ fn finds_rtmp_on_another_port_only_when_asked() {
     }
 }
 
+/// With `--any-port`, a flow off the RTMP ports whose client opens with something other than
+/// an RTMP version (here an HTTP request) is not analysed, but keeps its flow id and its own
+/// summary, which says why; the RTMP flow after it is analysed as flow 1. (The summary slot of
+/// an ignored flow once held a copy of another flow's summary.)
+#[test]
+fn keeps_the_summary_of_a_flow_ignored_as_not_rtmp_under_any_port() {
+    use rtmpscope::capture::synth::PcapWriter;
+    let (r, _, _) = publish_conv();
+    let mut http = Conversation::new("10.0.0.1:40000".parse().unwrap(), "10.0.0.3:8080".parse().unwrap());
+    http.handshake();
+    http.send(Side::A, b"GET / HTTP/1.1\r\nHost: example\r\n\r\n").send(Side::B, b"HTTP/1.1 204 No Content\r\n\r\n");
+    http.fin(Side::A).fin(Side::B).ack(Side::A);
+    let rtmp = r.conversation(conv(5555));
+    let mut w = PcapWriter::new(Vec::new(), http.link().link_type(), PcapOptions::default()).unwrap();
+    for (ts, frame) in http.frames().into_iter().chain(rtmp.frames()) {
+        w.write_packet(ts, &frame).unwrap();
+    }
+    let p = write("any-port-ignored", "two.pcap", &w.into_inner());
+    let o = rtmpscope(&["analyze", "--any-port", p.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
+    let rep = stdout_json(&o);
+    let flows = rep["flows"].as_array().unwrap();
+    assert_eq!(flows.len(), 2);
+    assert_eq!(flows[0]["flow"], 0);
+    assert_eq!(flows[0]["server"], "10.0.0.3:8080");
+    assert_eq!(flows[0]["ignored"], "the client's first byte 0x47 is no RTMP version (--any-port)");
+    assert_eq!(flows[0]["c2s"]["bytes"], 0);
+    assert_eq!(flows[1]["flow"], 1);
+    assert_eq!(flows[1]["server"], "10.0.0.2:5555");
+    assert!(flows[1].get("ignored").is_none());
+    assert!(rep["messages"].as_array().unwrap().iter().all(|m| m["flow"] == 1));
+    assert_eq!(findings(&rep), vec![]);
+}
+
 #[test]
 fn accepts_a_capture_on_standard_input() {
     for capture in ["publish-ffmpeg-h264-aac.pcap", "publish-ffmpeg.pcapng"] {

@@ -342,6 +342,7 @@ pub async fn run(info: SessionInfo, mut rx: mpsc::Receiver<Input>, cfg: Arc<Live
         s2c: DirectionStats::new(),
         tcp: FlowTcpStats { c2s_end: "open", s2c_end: "open", ..Default::default() },
         findings: FindingCounts::default(),
+        ignored: None,
     };
     let mut findings: Vec<Finding> = Vec::new();
     let mut summary = Summary::default();

@@ -33,6 +33,10 @@ pub struct FlowReport {
     pub s2c: DirectionStats,
     pub tcp: FlowTcpStats,
     pub findings: FindingCounts,
+    /// Why the flow's bytes were not analysed, when they were not: with `--any-port`, a flow
+    /// off the RTMP ports whose client's first byte is no RTMP version. Absent otherwise.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ignored: Option<String>,
 }
 
 impl FlowReport {
