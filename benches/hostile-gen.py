@@ -5,6 +5,9 @@
                                   to port 1935 (nothing else: no handshake, no payload)
   hostile-gen.py zeros BYTES      one flow on port 1935: SYN, SYN+ACK, then BYTES zero bytes
                                   from the client in 65,000-byte segments, written as they go
+  hostile-gen.py random BYTES     the same with C0 = 3 and then random bytes in 1,460-byte
+                                  segments (a fixed seed): framing is lost at once and searched
+                                  for at every later position
 
 Checksums are left zero: the analyser does not verify them.
 """
@@ -52,10 +55,29 @@ def zeros(total):
         ts += 1
 
 
+def random_bytes(total):
+    import random as r
+
+    rng = r.Random(1935)
+    c, s = bytes([10, 0, 0, 2]), bytes([10, 0, 0, 1])
+    packet(0, c, s, 50000, 1935, 0, 0, 0x02, 0)
+    packet(1, s, c, 1935, 50000, 0, 1, 0x12, 0)
+    seq, sent, ts, seg = 1, 0, 2, 1460
+    while sent < total:
+        n = min(seg, total - sent)
+        payload = bytearray(rng.randbytes(n))
+        if sent == 0:
+            payload[0] = 3
+        packet(ts, c, s, 50000, 1935, seq & 0xFFFFFFFF, 1, 0x18, n, bytes(payload))
+        seq += n
+        sent += n
+        ts += 1
+
+
 def main():
     kind, n = sys.argv[1], int(float(sys.argv[2]))
     header()
-    {"syn-flows": syn_flows, "zeros": zeros}[kind](n)
+    {"syn-flows": syn_flows, "zeros": zeros, "random": random_bytes}[kind](n)
     out.flush()
 
 
