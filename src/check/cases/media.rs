@@ -177,6 +177,31 @@ fn encode(ctx: &mut Ctx, sid: u32, items: &[Item]) -> Vec<u8> {
     wire
 }
 
+/// Audio frames a relay case sends after its own messages, never waited for. A live publisher
+/// does not stop after a handful of frames, and a server may batch its writes to players:
+/// node-media-server 2.x corks each player's socket and flushes it every 10 messages, so the
+/// last few messages of a stream that stops would wait forever.
+const TRAILING_FRAMES: u8 = 16;
+
+/// [`TRAILING_FRAMES`] AAC frames on the audio chunk stream, 23 ms apart after the latest of
+/// the items' timestamps.
+fn trailing(ctx: &mut Ctx, sid: u32, items: &[Item]) -> Vec<u8> {
+    let last = items.iter().map(|it| it.timestamp).max().unwrap_or(0);
+    let mut wire = Vec::new();
+    for i in 0..TRAILING_FRAMES {
+        let ts = last.wrapping_add(23 * (u32::from(i) + 1));
+        wire.extend(ctx.encode_message(CSID_AUDIO, ts, MessageType::AUDIO, sid, &aac_frame(0xE0 + i)));
+    }
+    wire
+}
+
+/// [`encode`], then [`trailing`].
+fn encode_with_trailing(ctx: &mut Ctx, sid: u32, items: &[Item]) -> Vec<u8> {
+    let mut wire = encode(ctx, sid, items);
+    wire.extend(trailing(ctx, sid, items));
+    wire
+}
+
 /// Which of `items` the player received byte-exact (by index), and the labels of those
 /// missing.
 fn arrived(got: &[Payload], items: &[Item]) -> (Vec<Option<usize>>, Vec<String>) {
@@ -249,8 +274,11 @@ fn publish_and_collect(
     p: &mut Ctx,
     items: &[Item],
 ) -> Step<(Vec<Payload>, Option<ConnError>)> {
-    let wire = encode(ctx, sid, items);
-    ctx.send_raw_step(&wire, &format!("{} media messages on stream {sid} in one write", items.len()))?;
+    let wire = encode_with_trailing(ctx, sid, items);
+    ctx.send_raw_step(
+        &wire,
+        &format!("{} media messages on stream {sid}, then {TRAILING_FRAMES} AAC frames, in one write", items.len()),
+    )?;
     let end = p.wait_payloads(|got| arrived(got, items).1.is_empty()).err();
     Ok((p.payloads().to_vec(), end))
 }
@@ -332,8 +360,13 @@ fn metadata(ctx: &mut Ctx) -> Step<Outcome> {
             item("the key frame", MessageType::VIDEO, 0, avc_frame(true, 0, 1)),
             item("AAC frame 1", MessageType::AUDIO, 0, aac_frame(1)),
         ];
-        let wire = encode(ctx, sid, &items);
-        ctx.send_raw_step(&wire, "@setDataFrame onMetaData, sequence headers and a key frame in one write")?;
+        let wire = encode_with_trailing(ctx, sid, &items);
+        ctx.send_raw_step(
+            &wire,
+            &format!(
+                "@setDataFrame onMetaData, sequence headers and a key frame, then {TRAILING_FRAMES} AAC frames, in one write"
+            ),
+        )?;
         let expected =
             "the player receives a data message onMetaData (not @setDataFrame) with width 320 and height 240";
         let m = p.wait_message(|m| {
@@ -382,9 +415,12 @@ fn extended_timestamps(ctx: &mut Ctx) -> Step<Outcome> {
         for it in &items {
             wire.extend(ctx.encode_message_fmt(0, CSID_VIDEO, it.timestamp, it.ty, sid, &it.body));
         }
+        wire.extend(trailing(ctx, sid, &items));
         ctx.send_raw_step(
             &wire,
-            &format!("{EXT_FRAMES} frames from timestamp {EXT_BASE:#x} every {EXT_STEP:#x} ms, type-0 headers"),
+            &format!(
+                "{EXT_FRAMES} frames from timestamp {EXT_BASE:#x} every {EXT_STEP:#x} ms, type-0 headers, then {TRAILING_FRAMES} AAC frames"
+            ),
         )?;
         let frames = &items[1..];
         let end = p.wait_payloads(|got| arrived(got, frames).1.is_empty()).err();
@@ -486,8 +522,14 @@ fn ertmp_multitrack() -> Vec<Item> {
 fn ertmp(ctx: &mut Ctx, what: &str, items: Vec<Item>) -> Step<Outcome> {
     let list = AmfValue::StrictArray(vec![s("hvc1"), s("av01"), s("avc1")]);
     with_player(ctx, &[("fourCcList", list)], |ctx, sid, p| {
-        let wire = encode(ctx, sid, &items);
-        let sent = ctx.send_raw(&wire, format!("{what}: {} Enhanced RTMP video messages in one write", items.len()));
+        let wire = encode_with_trailing(ctx, sid, &items);
+        let sent = ctx.send_raw(
+            &wire,
+            format!(
+                "{what}: {} Enhanced RTMP video messages, then {TRAILING_FRAMES} AAC frames, in one write",
+                items.len()
+            ),
+        );
         let end = match sent {
             Ok(()) => p.wait_payloads(|got| arrived(got, &items).1.is_empty()).err(),
             Err(e) => Some(e),
