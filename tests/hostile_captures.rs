@@ -1,7 +1,7 @@
 //! Hostile and unusual captures built with `capture::synth`: each gives exact findings at exact
 //! offsets, keeps decoding what can be decoded, and never panics.
 
-use crate::common::{analyze_json, repo, rtmpscope, temp_dir};
+use crate::common::{analyze_json, noise, repo, rtmpscope, temp_dir};
 use rtmpscope::analyze::Options;
 use rtmpscope::capture::file::ByteOrder;
 use rtmpscope::capture::synth::{Conversation, PcapNgWriter, PcapOptions, SynthLink, TsResolution};
@@ -416,18 +416,7 @@ fn stops_a_million_nested_strict_arrays_at_the_depth_limit() {
 
 #[test]
 fn rejects_random_bytes_after_a_tcp_handshake_with_bounded_findings() {
-    let mut x: u64 = 0x1234_5678_9abc_def0;
-    let mut random = |n: usize| -> Vec<u8> {
-        (0..n)
-            .map(|_| {
-                x ^= x << 13;
-                x ^= x >> 7;
-                x ^= x << 17;
-                x as u8
-            })
-            .collect()
-    };
-    let (a, b) = (random(5000), random(5000));
+    let (a, b) = (noise(5000, 1), noise(5000, 0x0fed_cba9_8765_4321));
     // Neither first byte is an RTMP version.
     assert!(a[0] > 31 && b[0] > 31);
     let mut c = conv(1935);
@@ -466,20 +455,9 @@ fn rejects_random_bytes_after_a_tcp_handshake_with_bounded_findings() {
 /// accounted for, nearly all as skipped, `chunk.undecoded-bytes` for the rest of the stream.
 #[test]
 fn searches_eight_mib_of_random_bytes_for_framing_in_linear_time() {
-    let mut x: u64 = 0x0bad_5eed_1234_5678;
-    let mut random = |n: usize| -> Vec<u8> {
-        (0..n)
-            .map(|_| {
-                x ^= x << 13;
-                x ^= x >> 7;
-                x ^= x << 17;
-                x as u8
-            })
-            .collect()
-    };
     let total = 8 << 20;
     let mut client = vec![3u8];
-    client.extend(random(total - 1));
+    client.extend(noise(total - 1, 0x0bad_5eed_1234_5678));
     let mut server = vec![3u8];
     server.extend(make_hello(Role::Server, 0, 0, None, b"srv"));
     server.extend(make_echo_response(client[1..1537].try_into().unwrap(), 0));

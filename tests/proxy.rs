@@ -340,18 +340,7 @@ fn ffmpeg_publishes_and_plays_through_the_proxy_and_the_recording_matches_the_li
     let _ = std::fs::remove_dir_all(&dir);
 }
 
-/// Deterministic pseudo-random bytes.
-pub(crate) fn noise(len: usize, seed: u64) -> Vec<u8> {
-    let mut x = seed | 1;
-    (0..len)
-        .map(|_| {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            x as u8
-        })
-        .collect()
-}
+pub(crate) use crate::common::noise;
 
 pub(crate) fn sha(b: &[u8]) -> Vec<u8> {
     Sha256::digest(b).to_vec()
