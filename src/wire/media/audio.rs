@@ -3,8 +3,8 @@
 
 use super::config::{self, CodecConfig};
 use super::ex::{
-    multitrack_type_name, read_mod_ex, split_tracks, ModEx, MultichannelConfig, Multitrack, Track, MAX_MOD_EX,
-    MAX_TRACKS,
+    check_multitrack, multitrack_type_name, read_mod_ex, split_tracks, ModEx, MultichannelConfig, Multitrack,
+    MultitrackHeader, Track, MAX_MOD_EX, MAX_TRACKS,
 };
 use super::FourCc;
 use crate::wire::{Issue, Reader};
@@ -316,34 +316,16 @@ fn decode_ex(tag: &mut AudioTag, nibble: u8, r: &mut Reader<'_>, issues: &mut Ve
                 multitrack_type_name: multitrack_type_name(mt),
                 track_count: 0,
             });
-            // E-RTMP v2 Multitrack: the packet type inside must not be Multitrack (nor ModEx).
-            if matches!(inner, AudioPacketType::MULTITRACK | AudioPacketType::MOD_EX) {
-                issues.push(Issue::new(
-                    at,
-                    "ertmp.multitrack-nested",
-                    format!(
-                        "an audio multitrack packet declares packet type {} ({}) for its tracks",
-                        inner.0,
-                        inner.name().unwrap_or("")
-                    ),
-                ));
-                ex.not_decoded = Some("nested multitrack");
-                r.take_rest();
-            } else if inner.name().is_none() {
-                issues.push(Issue::new(
-                    at,
-                    "media.audio-packet-type-unknown",
-                    format!("AudioPacketType {} is reserved", inner.0),
-                ));
-                ex.not_decoded = Some("reserved packet type");
-                r.take_rest();
-            } else if multitrack_type_name(mt).is_none() {
-                issues.push(Issue::new(
-                    at,
-                    "ertmp.multitrack-type-unknown",
-                    format!("AvMultitrackType {mt} is not defined (0-2)"),
-                ));
-                ex.not_decoded = Some("unknown multitrack type");
+            let header = MultitrackHeader {
+                mt,
+                code: inner.0,
+                name: inner.name(),
+                nested: matches!(inner, AudioPacketType::MULTITRACK | AudioPacketType::MOD_EX),
+            };
+            if let Err(why) =
+                check_multitrack(at, "audio", &header, "media.audio-packet-type-unknown", "AudioPacketType", issues)
+            {
+                ex.not_decoded = Some(why);
                 r.take_rest();
             } else {
                 let shared = if mt != 2 { read_fourcc(r, "audio", &FourCc::AUDIO, issues) } else { None };

@@ -33,6 +33,57 @@ pub struct Multitrack {
     pub track_count: u32,
 }
 
+/// What a multitrack header byte says (`mt` in the high nibble, the tracks' packet type in the
+/// low one), for [`check_multitrack`].
+#[derive(Debug, Clone, Copy)]
+pub struct MultitrackHeader {
+    pub mt: u8,
+    /// The tracks' packet type and its name (`None` when reserved).
+    pub code: u8,
+    pub name: Option<&'static str>,
+    /// The tracks' packet type is Multitrack or ModEx.
+    pub nested: bool,
+}
+
+/// Checks a multitrack header for `what` ("audio" or "video"): a nested Multitrack or ModEx
+/// packet type (`ertmp.multitrack-nested`), a reserved packet type (`reserved_rule`, named
+/// `type_name` as for a single-track message) and an undefined multitrack type
+/// (`ertmp.multitrack-type-unknown`). Returns why the tracks cannot be decoded, if they cannot.
+pub fn check_multitrack(
+    at: u64,
+    what: &str,
+    h: &MultitrackHeader,
+    reserved_rule: &'static str,
+    type_name: &str,
+    issues: &mut Vec<Issue>,
+) -> Result<(), &'static str> {
+    let MultitrackHeader { mt, code, name, nested } = *h;
+    // E-RTMP v2 Multitrack: the packet type inside must not be Multitrack (nor ModEx, which
+    // only wraps the whole message).
+    if nested {
+        let detail = format!(
+            "{} {what} multitrack packet declares packet type {code} ({}) for its tracks",
+            if what == "audio" { "an" } else { "a" },
+            name.unwrap_or("")
+        );
+        issues.push(Issue::new(at, "ertmp.multitrack-nested", detail));
+        return Err("nested multitrack");
+    }
+    if name.is_none() {
+        issues.push(Issue::new(at, reserved_rule, format!("{type_name} {code} is reserved")));
+        return Err("reserved packet type");
+    }
+    if multitrack_type_name(mt).is_none() {
+        issues.push(Issue::new(
+            at,
+            "ertmp.multitrack-type-unknown",
+            format!("AvMultitrackType {mt} is not defined (0-2)"),
+        ));
+        return Err("unknown multitrack type");
+    }
+    Ok(())
+}
+
 /// E-RTMP v2 AvMultitrackType.
 pub fn multitrack_type_name(t: u8) -> Option<&'static str> {
     Some(match t {

@@ -3,7 +3,10 @@
 
 use super::audio::read_fourcc;
 use super::config::{self, CodecConfig};
-use super::ex::{multitrack_type_name, read_mod_ex, split_tracks, ModEx, Multitrack, Track, MAX_MOD_EX, MAX_TRACKS};
+use super::ex::{
+    check_multitrack, multitrack_type_name, read_mod_ex, split_tracks, ModEx, Multitrack, MultitrackHeader, Track,
+    MAX_MOD_EX, MAX_TRACKS,
+};
 use super::nal::{self, NalCodec, NalSummary};
 use super::{FourCc, MediaContext};
 use crate::wire::amf::{amf0, AmfLimits, AmfValue};
@@ -456,35 +459,16 @@ fn decode_ex(tag: &mut VideoTag, nibble: u8, r: &mut Reader<'_>, issues: &mut Ve
                 multitrack_type_name: multitrack_type_name(mt),
                 track_count: 0,
             });
-            // E-RTMP v2 Multitrack: the packet type inside must not be Multitrack (nor ModEx,
-            // which only wraps the whole message).
-            if matches!(inner, VideoPacketType::MULTITRACK | VideoPacketType::MOD_EX) {
-                issues.push(Issue::new(
-                    at,
-                    "ertmp.multitrack-nested",
-                    format!(
-                        "a video multitrack packet declares packet type {} ({}) for its tracks",
-                        inner.0,
-                        inner.name().unwrap_or("")
-                    ),
-                ));
-                ex.not_decoded = Some("nested multitrack");
-                r.take_rest();
-            } else if inner.name().is_none() {
-                issues.push(Issue::new(
-                    at,
-                    "media.video-packet-type-unknown",
-                    format!("VideoPacketType {} is reserved", inner.0),
-                ));
-                ex.not_decoded = Some("reserved packet type");
-                r.take_rest();
-            } else if multitrack_type_name(mt).is_none() {
-                issues.push(Issue::new(
-                    at,
-                    "ertmp.multitrack-type-unknown",
-                    format!("AvMultitrackType {mt} is not defined (0-2)"),
-                ));
-                ex.not_decoded = Some("unknown multitrack type");
+            let header = MultitrackHeader {
+                mt,
+                code: inner.0,
+                name: inner.name(),
+                nested: matches!(inner, VideoPacketType::MULTITRACK | VideoPacketType::MOD_EX),
+            };
+            if let Err(why) =
+                check_multitrack(at, "video", &header, "media.video-packet-type-unknown", "VideoPacketType", issues)
+            {
+                ex.not_decoded = Some(why);
                 r.take_rest();
             } else {
                 let shared = if mt != 2 { read_fourcc(r, "video", &FourCc::VIDEO, issues) } else { None };
