@@ -286,7 +286,7 @@ fn node_media_server_graded_result_matches_its_snapshot_and_baseline() {
     // case is graded, then the server is restarted, as a supervisor would, before the next.
     let mut nms = nms;
     let mut killers = Vec::new();
-    let run = runner::run(&target, &catalogue, &options, &mut |r| {
+    let mut run = runner::run(&target, &catalogue, &options, &mut |r| {
         if r.reaction == Some(Reaction::ServerDied) {
             killers.push(r.id);
             nms.restart();
@@ -294,6 +294,17 @@ fn node_media_server_graded_result_matches_its_snapshot_and_baseline() {
     });
     assert_eq!(run.could_not_test, None);
     assert_eq!(killers, NMS_KILLERS, "the cases node-media-server died in");
+    // When node dies, the kernel ends its connections with a FIN, or with a RST when bytes it
+    // had not read were still queued: which one is a race with the case's last write. The
+    // snapshot pins the close; a reset of a connection whose server died is read as one.
+    for r in run.results.iter_mut().filter(|r| r.reaction == Some(Reaction::ServerDied)) {
+        r.actual = r.actual.replace(": reset;", ": closed;");
+        for w in &mut r.wire {
+            if w.summary == "the connection was reset" {
+                w.summary = "the server closed the connection".into();
+            }
+        }
+    }
     assert_eq!(nms.restarts as usize, NMS_KILLERS.len());
     assert_eq!(run.results.len(), catalogue.len());
     let errors: Vec<_> =
