@@ -758,3 +758,17 @@ impl Conversation {
         self.write_pcap(Vec::new(), PcapOptions::default()).unwrap_or_default()
     }
 }
+
+/// Deterministic pseudo-random bytes (xorshift64 from `seed`), for hostile and random payloads
+/// in synthesized captures and tests.
+pub fn noise(len: usize, seed: u64) -> Vec<u8> {
+    let mut x = seed | 1;
+    (0..len)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x as u8
+        })
+        .collect()
+}

@@ -469,30 +469,20 @@ fn compare_searches(bytes: &[u8], steps: &[usize], ctx: &super::resync::SyncCont
 #[test]
 fn the_incremental_search_answers_as_the_whole_one_on_real_and_random_bytes() {
     let s = sample_stream();
-    let mut x = 0x2545_f491_4f6c_dd1du64;
-    let mut noise = |n: usize| -> Vec<u8> {
-        (0..n)
-            .map(|_| {
-                x ^= x << 13;
-                x ^= x >> 7;
-                x ^= x << 17;
-                x as u8
-            })
-            .collect()
-    };
+    use crate::capture::synth::noise;
     let ctx = super::resync::SyncContext::default();
     let known = super::resync::SyncContext { chunk_size: Some(4096), streams: vec![(4, 20, false), (6, 5000, false)] };
     for (cut, garbage, steps) in
         [(2000, 0, vec![1460]), (0, 3000, vec![7, 1500, 64]), (777, 20_000, vec![1]), (5000, 50_000, vec![1460, 3])]
     {
-        let mut bytes = noise(garbage);
+        let mut bytes = noise(garbage, cut as u64);
         bytes.extend_from_slice(&s[cut..]);
-        bytes.extend(noise(4000));
+        bytes.extend(noise(4000, garbage as u64));
         compare_searches(&bytes, &steps, &ctx);
         compare_searches(&bytes, &steps, &known);
     }
     // Pure noise, long enough for many open positions to be carried between calls.
-    let bytes = noise(300_000);
+    let bytes = noise(300_000, 0x2545_f491_4f6c_dd1d);
     compare_searches(&bytes, &[1460], &ctx);
 }
 
