@@ -201,8 +201,9 @@ fn evaluate(buf: &[u8], p: usize, at_cap: bool, at_end: bool, seed: &[SimStream]
     let mut incomplete = false;
     // The window length (from the buffer's start) at which some chain can first progress.
     let mut need: Option<usize> = None;
+    let mut streams = Vec::with_capacity(seed.len() + 4);
     for &cs in sizes {
-        match simulate(&buf[p..], cs, seed) {
+        match simulate(&buf[p..], cs, seed, &mut streams) {
             Chain::Confirmed { evidence: true } => return Position::Found(cs),
             Chain::Confirmed { evidence: false } => {
                 weak.get_or_insert(cs);
@@ -280,8 +281,11 @@ struct SimStream {
     ext: bool,
 }
 
-fn simulate(b: &[u8], mut cs: u32, seed: &[SimStream]) -> Chain {
-    let mut streams: Vec<SimStream> = seed.to_vec();
+/// Follows the chain of chunk headers from the start of `b` at chunk size `cs`; `streams` is
+/// scratch space (its contents are replaced by `seed`).
+fn simulate(b: &[u8], mut cs: u32, seed: &[SimStream], streams: &mut Vec<SimStream>) -> Chain {
+    streams.clear();
+    streams.extend_from_slice(seed);
     let mut q = 0usize;
     let mut headers = 0usize;
     let mut evidence = false;
@@ -330,7 +334,7 @@ fn simulate(b: &[u8], mut cs: u32, seed: &[SimStream]) -> Chain {
                         }
                         // Applies after this message, which fits any chunk size.
                         let s = SimStream { csid: basic.csid, length: len, remaining: 0, ext };
-                        upsert(&mut streams, idx, s);
+                        upsert(streams, idx, s);
                         q += hl + 4;
                         headers += 1;
                         cs = size;
@@ -339,7 +343,7 @@ fn simulate(b: &[u8], mut cs: u32, seed: &[SimStream]) -> Chain {
                     return Chain::Incomplete { headers, need: q + hl + 4 };
                 }
                 let s = SimStream { csid: basic.csid, length: len, remaining: len, ext };
-                upsert(&mut streams, idx, s);
+                upsert(streams, idx, s);
                 (len.min(cs), false)
             }
             2 | 3 => {
