@@ -183,13 +183,12 @@ pub fn run(target: &Target, cases: &[Case], options: &CheckOptions, progress: &m
             results: Vec::new(),
         };
     }
-    let mut results = Vec::new();
+    let mut results: Vec<CaseResult> = Vec::new();
     // While the server does not answer: since when, in words ("it died in ID").
     let mut died_in: Option<String> = None;
-    // The last case that talked to the server.
-    let mut last_run: Option<&'static str> = None;
     for (case, skip) in plan(cases, &options.selection) {
-        let prev = last_run;
+        // The last case that talked to the server.
+        let prev = results.iter().rev().find(|r| r.attempts > 0).map(|r| r.id);
         let mut r = match skip {
             Some(reason) => skipped(case, reason),
             None => match died_in.as_ref().map(|d| (d, Ctx::alive(target, options.timeout))) {
@@ -201,9 +200,7 @@ pub fn run(target: &Target, cases: &[Case], options: &CheckOptions, progress: &m
                 }
                 _ => {
                     died_in = None;
-                    let r = run_case(target, case, options);
-                    last_run = Some(case.id);
-                    r
+                    run_case(target, case, options)
                 }
             },
         };
