@@ -877,7 +877,6 @@ impl ChunkDecoder {
         if self.pending.is_empty() {
             self.pending_start = self.offset;
             self.scan.reset();
-            self.scan.rebase(self.pending_start);
         }
         self.pending.extend_from_slice(input);
         self.offset += input.len() as u64;

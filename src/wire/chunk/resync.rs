@@ -147,10 +147,8 @@ pub(crate) fn find_sync_incremental(buf: &[u8], ctx: &SyncContext, scan: &mut Sy
             evaluate(buf, o.at, false, false, &seed, &sizes)
         };
         match answer {
-            Position::Found(chunk_size) => {
-                scan.reset();
-                return SyncSearch::Found { at: o.at, chunk_size };
-            }
+            // The caller resets the scan: the window is consumed.
+            Position::Found(chunk_size) => return SyncSearch::Found { at: o.at, chunk_size },
             Position::Wait(need) => {
                 // As find_sync: everything before this position goes, and nothing after it is
                 // looked at in this call (open positions after it stay open).
